@@ -1,0 +1,22 @@
+/* Declarations shared between the files of qmgr.dll.  Each struct belongs to one file; the
+ * others use its functions.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#ifndef QMGR_PRIVATE_H
+#define QMGR_PRIVATE_H
+
+#define COBJMACROS
+#include <windows.h>
+#include <objbase.h>
+#include "bits10_3.h"
+#include "debug.h"
+
+/* main.c */
+extern HINSTANCE qmgr_instance;
+
+/* manager.c: the one manager object of the service.  Returns the requested interface of it
+ * (IUnknown, IBackgroundCopyManager, ...), AddRef'd.  Safe from any thread. */
+HRESULT manager_query(REFIID riid, void **out);
+
+#endif /* QMGR_PRIVATE_H */
