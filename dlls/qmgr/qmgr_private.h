@@ -14,6 +14,14 @@
 
 /* main.c */
 extern HINSTANCE qmgr_instance;
+struct manager_class
+{
+    const CLSID *clsid;     /* CLSID_BackgroundCopyManager, then every versioned one */
+    const WCHAR *name;
+};
+#define MANAGER_CLASS_COUNT 10
+extern const struct manager_class manager_classes[MANAGER_CLASS_COUNT];
+extern IClassFactory manager_factory;   /* static; CreateInstance gives the manager */
 
 /* manager.c: the one manager object of the service.  Returns the requested interface of it
  * (IUnknown, IBackgroundCopyManager, ...), AddRef'd.  Safe from any thread. */
