@@ -6,6 +6,9 @@
 # pointee starts right after it (Offset= 2) and move parameter type offsets that name that
 # pointee back onto the reference pointer itself.
 #
+# It also spells the stub-table casts of NdrStubCall2 (declared as returning long) to
+# PRPC_STUB_FUNCTION through void (*)(void), the type gcc's -Wcast-function-type accepts.
+#
 # SPDX-License-Identifier: LGPL-2.1-or-later
 use strict;
 use warnings;
@@ -54,6 +57,9 @@ for my $line (@lines)
         $param_is_out = 0;
     }
 }
+
+s{\(PRPC_STUB_FUNCTION\)NdrStubCall2\b}{(PRPC_STUB_FUNCTION)(void (*)(void))NdrStubCall2}g
+    for @lines;
 
 open(my $out, '>', $file) or die "$file: $!\n";
 print $out @lines;

@@ -1,9 +1,13 @@
-/* Forced include for widl's proxy output: MinGW declares the IUnknown proxy helpers only for
- * C++, but the generated C vtables use them.   SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Forced include for widl's proxy output.  The stubless (-Oicf) proxy headers need
+ * USE_STUBLESS_PROXY before rpcproxy.h is first read, and MinGW declares the IUnknown proxy
+ * helpers only for C++, though the generated C vtables use them.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #ifndef QMGRPRXY_PROXY_H
 #define QMGRPRXY_PROXY_H
 
+#define USE_STUBLESS_PROXY
 #include <rpcproxy.h>
 
 HRESULT STDMETHODCALLTYPE IUnknown_QueryInterface_Proxy(IUnknown *iface, REFIID riid, void **out);
