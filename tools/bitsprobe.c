@@ -7,6 +7,7 @@
 
 #define COBJMACROS
 #include <stdio.h>
+#include <string.h>
 #include <windows.h>
 #include <tlhelp32.h>
 #include "bits10_3.h"
@@ -65,10 +66,12 @@ static DWORD service_process_id(void)
 /* Finds qmgr.dll among the modules of process pid; returns FALSE if it is not loaded. */
 static BOOL find_module(DWORD pid, const WCHAR *name, WCHAR *path, DWORD size)
 {
-    MODULEENTRY32W module = { sizeof(module) };
+    MODULEENTRY32W module;
     HANDLE snapshot;
     BOOL found = FALSE;
 
+    memset(&module, 0, sizeof(module));
+    module.dwSize = sizeof(module);
     snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPMODULE, pid);
     if (snapshot == INVALID_HANDLE_VALUE) return FALSE;
     if (Module32FirstW(snapshot, &module))

@@ -7,6 +7,9 @@
 #define QMGR_PRIVATE_H
 
 #define COBJMACROS
+#define CONST_VTABLE    /* our vtables are static const */
+#include <string.h>
+#include <wchar.h>
 #include <windows.h>
 #include <objbase.h>
 #include "bits10_3.h"
@@ -26,5 +29,155 @@ extern IClassFactory manager_factory;   /* static; CreateInstance gives the mana
 /* manager.c: the one manager object of the service.  Returns the requested interface of it
  * (IUnknown, IBackgroundCopyManager, ...), AddRef'd.  Safe from any thread. */
 HRESULT manager_query(REFIID riid, void **out);
+
+/* Builds the [out] copy of a string: CoTaskMemAlloc'd, as every BITS getter returns them.  A NULL
+ * source gives S_OK and NULL. */
+static inline HRESULT cotask_strdup(const WCHAR *src, WCHAR **out)
+{
+    size_t size;
+
+    *out = NULL;
+    if (!src) return S_OK;
+    size = (wcslen(src) + 1) * sizeof(WCHAR);
+    *out = CoTaskMemAlloc(size);
+    if (!*out) return E_OUTOFMEMORY;
+    memcpy(*out, src, size);
+    return S_OK;
+}
+
+/* engine.c: the job queue and every job's data and state; the only place a state changes.  COM
+ * glue validates arguments and calls these functions; the engine implements no interface.  Lock
+ * order: the queue lock (the manager-level lock of STYLE.md), then at most one job lock.  Job
+ * locks are recursive, so the self-locking getters may be called with the lock held. */
+
+/* The user a job belongs to, captured from the creator's token (behaviour.md §9.1).  A query
+ * the token could not answer keeps its failure, which the getter returns. */
+struct job_owner
+{
+    PSID sid;                   /* malloc'd */
+    WCHAR *sid_string;          /* malloc'd, "S-1-5-..." */
+    HRESULT integrity_hr;
+    ULONG integrity_level;      /* mandatory label RID, e.g. SECURITY_MANDATORY_MEDIUM_RID */
+    HRESULT elevation_hr;
+    BOOL elevated;
+};
+
+/* What a client sets on a job (IBackgroundCopyJob..Job5, JobHttpOptions..3).  job.c checks the
+ * values and writes them between engine_job_lock_for_change() and engine_job_commit(); the
+ * engine owns the memory.  Strings are malloc'd, NULL when not set. */
+struct job_props
+{
+    WCHAR *display_name;
+    WCHAR *description;             /* NULL reads as "" */
+    BG_JOB_PRIORITY priority;
+    ULONG notify_flags;
+    IUnknown *notify_iface;         /* counted; whoever replaces it releases the old one */
+    ULONG retry_delay;              /* MinimumRetryDelay, seconds */
+    ULONG no_progress_timeout;      /* seconds */
+    BG_JOB_PROXY_USAGE proxy_usage;
+    WCHAR *proxy_list;
+    WCHAR *proxy_bypass_list;
+    WCHAR *notify_program;
+    WCHAR *notify_parameters;
+    WCHAR *reply_file_name;         /* upload-reply jobs only */
+    DWORD file_acl_flags;
+    DWORD peer_caching_flags;
+    ULONG max_download_time;        /* seconds */
+    DWORD cost_flags;               /* Job5 properties from here */
+    GUID notify_clsid;
+    BOOL dynamic_content;
+    BOOL high_performance;
+    UINT64 max_download_size;
+    BG_AUTH_TARGET stored_credentials;  /* 0 when not enabled */
+    DWORD notification_interval;    /* milliseconds */
+    WCHAR *custom_headers;          /* HttpOptions from here */
+    BOOL headers_write_only;
+    ULONG security_flags;
+    WCHAR *http_method;             /* NULL: the default of the job type */
+};
+
+/* One file of a job.  Only engine.c writes these fields; others read them under the job lock.
+ * A file lives as long as its job. */
+struct job_file
+{
+    WCHAR *remote_name;
+    WCHAR *local_name;
+    WCHAR *temp_name;               /* NULL until a transfer creates the temporary file */
+    UINT64 bytes_total;             /* BG_SIZE_UNKNOWN until the size is known */
+    UINT64 bytes_transferred;
+    BOOL completed;                 /* download: renamed by Complete; upload: sent */
+    BOOL validated;                 /* content accepted through File3::SetValidationState */
+};
+
+struct engine_job;
+
+/* ServiceMain calls engine_init() before it registers the class objects and engine_shutdown()
+ * after it revoked them; nothing else in the engine works before engine_init(). */
+HRESULT engine_init(void);
+void engine_shutdown(void);
+void engine_free_owner(struct job_owner *owner);
+/* Creates a SUSPENDED job in the queue and returns a reference to it; consumes owner. */
+HRESULT engine_create_job(const WCHAR *name, BG_JOB_TYPE type, struct job_owner *owner,
+                          struct engine_job **job);
+/* Returns a reference to the queued job with that id, or BG_E_NOT_FOUND. */
+HRESULT engine_find_job(const GUID *id, struct engine_job **job);
+/* Snapshot of the queued jobs of one owner (NULL: of every user), each referenced. */
+HRESULT engine_list_jobs(PSID owner, struct engine_job ***jobs, ULONG *count);
+void engine_free_job_list(struct engine_job **jobs, ULONG count);
+void engine_job_addref(struct engine_job *job);
+void engine_job_release(struct engine_job *job);
+
+const GUID *engine_job_id(const struct engine_job *job);
+BG_JOB_TYPE engine_job_type(const struct engine_job *job);
+BG_JOB_STATE engine_job_state(struct engine_job *job);
+BOOL engine_job_owned_by(struct engine_job *job, PSID sid);
+void engine_job_times(struct engine_job *job, BG_JOB_TIMES *times);
+void engine_job_progress(struct engine_job *job, BG_JOB_PROGRESS *progress);
+void engine_job_reply_progress(struct engine_job *job, BG_JOB_REPLY_PROGRESS *progress);
+ULONG engine_job_error_count(struct engine_job *job);
+ULONG engine_job_file_count(struct engine_job *job);
+/* Job lock held: every byte of the file is in (download) or sent (upload). */
+BOOL engine_file_transferred(const struct job_file *file);
+/* Snapshot of the job's files in job order (malloc'd array; the files live as long as the job). */
+HRESULT engine_job_files(struct engine_job *job, struct job_file ***files, ULONG *count);
+
+/* Enters the job lock and returns the job's properties, for reading. */
+struct job_props *engine_job_lock(struct engine_job *job);
+void engine_job_unlock(struct engine_job *job);
+/* Job lock held: the owner, valid until the lock is left. */
+const struct job_owner *engine_job_owner(struct engine_job *job);
+/* Enters the job lock for a change; BG_E_INVALID_STATE (and no lock) in a final state.  End with
+ * engine_job_commit(), which stamps the modification time, or engine_job_unlock() when nothing
+ * changed. */
+HRESULT engine_job_lock_for_change(struct engine_job *job, struct job_props **props);
+void engine_job_commit(struct engine_job *job);
+
+/* Appends all the files or none (names already checked by file.c). */
+HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO *files);
+HRESULT engine_set_remote_name(struct engine_job *job, struct job_file *file, const WCHAR *name);
+/* CANCELLED, out of the queue; BG_E_INVALID_STATE when already final. */
+HRESULT engine_cancel_job(struct engine_job *job);
+
+/* job.c: a new COM object for a queued job; takes its own reference on it. */
+HRESULT job_create(struct engine_job *engine_job, IBackgroundCopyJob **out);
+
+/* file.c */
+HRESULT file_create(struct engine_job *job, struct job_file *file, IBackgroundCopyFile **out);
+/* Argument rules of behaviour.md §2.2 for a remote name of a job of that type, and for a local
+ * name: S_OK or E_INVALIDARG. */
+HRESULT file_check_remote_name(const WCHAR *name, BG_JOB_TYPE type);
+HRESULT file_check_local_name(const WCHAR *name);
+
+/* localfile.c: checks of a new file's local name, made as the caller: S_OK or the failure. */
+HRESULT localfile_check_destination(const WCHAR *path);
+HRESULT localfile_check_source(const WCHAR *path);
+
+/* enum.c: snapshot enumerators; they take their own references. */
+HRESULT enum_jobs_create(struct engine_job **jobs, ULONG count, IEnumBackgroundCopyJobs **out);
+HRESULT enum_files_create(struct engine_job *job, IEnumBackgroundCopyFiles **out);
+
+/* error.c: CoTaskMemAlloc'd text for any HRESULT (BITS codes in our words, others from the
+ * system), in the language asked for. */
+HRESULT error_describe(HRESULT code, DWORD language, WCHAR **text);
 
 #endif /* QMGR_PRIVATE_H */

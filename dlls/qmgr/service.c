@@ -101,15 +101,21 @@ void WINAPI ServiceMain(DWORD argc, WCHAR **argv)
     if (FAILED(hr) && hr != RPC_E_TOO_LATE)
         WARN("CoInitializeSecurity failed, hr %#lx; going on with process defaults\n", hr);
 
-    hr = register_class_objects(cookies);
+    hr = engine_init();
     if (SUCCEEDED(hr))
     {
-        unsigned int i;
+        hr = register_class_objects(cookies);
+        if (SUCCEEDED(hr))
+        {
+            unsigned int i;
 
-        set_service_state(SERVICE_RUNNING, NO_ERROR);
-        TRACE("running\n");
-        WaitForSingleObject(stop_event, INFINITE);
-        for (i = 0; i < MANAGER_CLASS_COUNT; i++) CoRevokeClassObject(cookies[i]);
+            set_service_state(SERVICE_RUNNING, NO_ERROR);
+            TRACE("running\n");
+            WaitForSingleObject(stop_event, INFINITE);
+            for (i = 0; i < MANAGER_CLASS_COUNT; i++) CoRevokeClassObject(cookies[i]);
+        }
+        /* Before CoUninitialize: it releases the clients' callback proxies. */
+        engine_shutdown();
     }
     CoUninitialize();
     CloseHandle(stop_event);

@@ -1,0 +1,22 @@
+/* The units of the conformance executable, one line per START_TEST(); conformance.exe runs
+ * them in this order.   SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "test.h"
+
+extern void func_constants(void);
+extern void func_crossprocess(void);
+extern void func_enum(void);
+extern void func_file(void);
+extern void func_job(void);
+extern void func_manager(void);
+
+const struct winetest_unit winetest_testlist[] =
+{
+    { "constants", func_constants },
+    { "manager", func_manager },
+    { "job", func_job },
+    { "file", func_file },
+    { "enum", func_enum },
+    { "crossprocess", func_crossprocess },
+    { NULL, NULL }
+};
