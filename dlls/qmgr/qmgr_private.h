@@ -168,6 +168,48 @@ HRESULT file_create(struct engine_job *job, struct job_file *file, IBackgroundCo
 HRESULT file_check_remote_name(const WCHAR *name, BG_JOB_TYPE type);
 HRESULT file_check_local_name(const WCHAR *name);
 
+/* Transports (http.c, localfile.c) move the bytes of one file of a job.  The engine's worker
+ * thread calls them with no lock held and reads the result fields afterwards. */
+struct transfer
+{
+    /* Set by the engine before transport_download(). */
+    const WCHAR *remote_name;       /* http://, https://, file:// URL, UNC or local path */
+    HANDLE temp_file;               /* the BIT*.tmp file, opened for read/write */
+    UINT64 offset;                  /* bytes already valid in temp_file: resume from here */
+    UINT64 known_size;              /* size learnt by an earlier attempt, or BG_SIZE_UNKNOWN */
+    WCHAR validator[128];           /* ETag (or Last-Modified) seen by the earlier attempt, or "";
+                                     * the transport updates it */
+    const WCHAR *custom_headers;    /* HttpOptions: CRLF-separated, or NULL */
+    const WCHAR *http_method;       /* NULL: GET */
+    BG_JOB_PROXY_USAGE proxy_usage;
+    const WCHAR *proxy_list;
+    const WCHAR *proxy_bypass_list;
+    ULONG security_flags;           /* BG_SSL_* | BG_HTTP_REDIRECT_POLICY_* */
+    volatile LONG abort;            /* set by transport_abort(): stop soon, result E_ABORT */
+    /* Called on the worker thread after each write: must be cheap (no I/O, no COM). */
+    void (*progress)(struct transfer *transfer);
+    void *context;                  /* the engine's, for the progress callback */
+    void *transport;                /* the transport's own state while it runs */
+
+    /* Set by the transport. */
+    UINT64 total;                   /* size of the remote file, BG_SIZE_UNKNOWN until known */
+    UINT64 transferred;             /* bytes valid in temp_file */
+    BOOL restarted;                 /* the remote file changed: temp_file was emptied, offset 0 */
+    FILETIME remote_time;           /* Last-Modified or the source's write time; zero if none */
+    WCHAR *final_url;               /* malloc'd URL after redirects, or NULL if none happened */
+    HRESULT error;                  /* S_OK, E_ABORT, or the job's error code (BG_E_HTTP_ERROR_404,
+                                     * HRESULT_FROM_WIN32(...), BG_E_...) */
+    BG_ERROR_CONTEXT error_context; /* REMOTE_FILE, LOCAL_FILE, GENERAL_TRANSPORT... */
+    BOOL transient;                 /* the error may go away: retry after MinimumRetryDelay */
+    const WCHAR *protocol;          /* static "http", "https" or "file" */
+};
+
+/* Downloads remote_name into temp_file from offset on, by the transport its scheme names.
+ * Returns transfer->error. */
+HRESULT transport_download(struct transfer *transfer);
+/* From any thread: makes a running transport_download() return E_ABORT promptly. */
+void transport_abort(struct transfer *transfer);
+
 /* localfile.c: checks of a new file's local name, made as the caller: S_OK or the failure. */
 HRESULT localfile_check_destination(const WCHAR *path);
 HRESULT localfile_check_source(const WCHAR *path);
