@@ -9,6 +9,7 @@ extern void func_enum(void);
 extern void func_file(void);
 extern void func_job(void);
 extern void func_manager(void);
+extern void func_server(void);
 
 const struct winetest_unit winetest_testlist[] =
 {
@@ -18,5 +19,6 @@ const struct winetest_unit winetest_testlist[] =
     { "file", func_file },
     { "enum", func_enum },
     { "crossprocess", func_crossprocess },
+    { "server", func_server },
     { NULL, NULL }
 };
