@@ -3,12 +3,15 @@
 
 #include "test.h"
 
+extern void func_complete(void);
 extern void func_constants(void);
 extern void func_crossprocess(void);
 extern void func_enum(void);
 extern void func_file(void);
 extern void func_job(void);
 extern void func_manager(void);
+extern void func_notify(void);
+extern void func_transfer(void);
 extern void func_server(void);
 
 const struct winetest_unit winetest_testlist[] =
@@ -20,5 +23,8 @@ const struct winetest_unit winetest_testlist[] =
     { "enum", func_enum },
     { "crossprocess", func_crossprocess },
     { "server", func_server },
+    { "transfer", func_transfer },
+    { "complete", func_complete },
+    { "notify", func_notify },
     { NULL, NULL }
 };

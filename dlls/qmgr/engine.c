@@ -1,13 +1,28 @@
 /* The job queue and every job's data: the engine owns them, and it is the only place a job's
  * state changes (behaviour.md §1).  The COM files validate arguments, then call in here; the
- * only interface this file calls is the client's notify interface, released with its job.
+ * engine calls no interface itself (notify.c does, on its own threads).
  *
  * Lifetime: a job is counted.  The queue holds one reference while the job is live (not
- * ACKNOWLEDGED or CANCELLED); every COM object and snapshot holds one more.  A final job leaves
- * the queue at once but its data stays readable while referenced (behaviour.md §0.3).
+ * ACKNOWLEDGED or CANCELLED); every COM object, snapshot, worker and pending notification holds
+ * one more.  A final job leaves the queue at once but its data stays readable while referenced
+ * (behaviour.md §0.3).
+ *
+ * Transfers: one scheduler thread decides which QUEUED jobs run (behaviour.md §5.1: FOREGROUND
+ * first, then HIGH, NORMAL, LOW; round robin by time slice within a priority) and starts one
+ * worker thread per running job, at most MAX_ACTIVE_JOBS at once.  A worker moves the files of
+ * its job strictly in order through transport_download(), unlocked, and takes the job lock only
+ * to read what it needs and to record results.  A client's Suspend, Resume, Cancel or Complete
+ * never waits for a worker: it changes the job under its lock, bumps job->generation and aborts
+ * the transport; a worker whose generation is stale records nothing more about the job's state.
+ * The scheduler also runs the timers: MinimumRetryDelay and NoProgressTimeout (§4.2).
  *
  * Locking (STYLE.md): queue.cs is the manager-level lock and comes first; then at most one
- * job's cs.  Job locks are recursive, so the self-locking getters also work with the lock held.
+ * job's cs; notify.c's lock may be taken under either.  Job locks are recursive, so the
+ * self-locking getters also work with the lock held.  No file or network I/O happens under
+ * either lock.
+ *
+ * Every change of a job's state goes through set_state(), and every other change of its data
+ * through functions of this file, so that saving the queue can be added in one place.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
@@ -25,6 +40,18 @@ DEFAULT_DEBUG_CHANNEL(qmgr);
 #define DEFAULT_NOTIFICATION_INTERVAL   500
 #define DEFAULT_NOTIFY_FLAGS            (BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR)
 
+/* Scheduling (behaviour.md §5.1, gap G25): the time slice is undocumented; five minutes lets a
+ * big job run long enough between turns and still keeps small ones from starving. */
+#define MAX_ACTIVE_JOBS         4
+#define TIME_SLICE_MS           (5 * 60 * 1000)
+#define MAX_SLEEP_MS            30000   /* the scheduler looks at the clock at least this often */
+#define SHUTDOWN_WAIT_MS        30000   /* for workers to notice the service stopping */
+/* How long Cancel and Complete wait for an aborted transfer to let go of its temporary file
+ * before they delete it; transports return within about 100 ms of an abort. */
+#define ABORT_WAIT_MS           2000
+
+struct run;
+
 struct engine_job
 {
     LONG refcount;
@@ -32,24 +59,64 @@ struct engine_job
     BG_JOB_TYPE type;
     CRITICAL_SECTION cs;            /* guards every field below */
     BG_JOB_STATE state;
+    ULONG serial;                   /* counts state changes, for the notifier */
+    LONG generation;                /* bumped by every client call that stops a worker */
     struct job_owner owner;
     FILETIME creation_time;
     FILETIME modification_time;
     FILETIME completion_time;       /* zero until the job is TRANSFERRED */
     ULONG error_count;
+    BOOL has_error;                 /* error is valid (behaviour.md §4.3) */
+    struct job_error error;
+    ULONGLONG queued_at;            /* clock_ticks() when it last became QUEUED: round robin */
+    ULONGLONG retry_at;             /* TRANSIENT_ERROR: when to try again */
+    BOOL stalled;                   /* a transient error happened, and no progress since */
+    ULONGLONG stalled_since;        /* clock_ticks() of that first transient error */
+    BOOL running;                   /* a worker thread owns the job's transfers */
+    LONG run_generation;            /* the generation the worker was started for */
+    BOOL yield;                     /* the scheduler wants the worker to requeue the job */
+    ULONGLONG slice_start;          /* clock_ticks() when the worker started */
+    ULONGLONG active_ms;            /* time in CONNECTING/TRANSFERRING since the last Resume,
+                                     * without the running worker's */
+    BOOL committing;                /* a Complete is renaming files, unlocked */
+    struct run *active;             /* the transfer in flight, for transport_abort() */
     BG_JOB_REPLY_PROGRESS reply_progress;   /* upload-reply jobs */
     struct job_props props;
+    struct job_notify notify;       /* notify.c's */
     struct job_file **files;
     ULONG file_count;
     ULONG file_capacity;
 };
 
+/* One transport_download() of one file by a worker.  Counted, so that a client call can abort
+ * it after leaving the job lock while the worker finishes. */
+struct run
+{
+    LONG refcount;
+    struct engine_job *job;         /* the worker's reference */
+    HANDLE done;                    /* manual-reset: the worker closed the temporary file */
+    LONG generation;
+    struct job_file *file;
+    WCHAR *local_name;              /* malloc'd copies, valid without the lock */
+    WCHAR *temp_name;
+    struct transfer transfer;       /* its strings point into the copies below */
+    WCHAR *remote_name;
+    WCHAR *custom_headers;
+    WCHAR *http_method;
+    WCHAR *proxy_list;
+    WCHAR *proxy_bypass_list;
+};
+
 static struct
 {
-    CRITICAL_SECTION cs;            /* guards the three fields below */
+    CRITICAL_SECTION cs;            /* guards every field below */
     struct engine_job **jobs;       /* the live jobs, each holding the queue's reference */
     ULONG count;
     ULONG capacity;
+    ULONG running;                  /* worker threads alive */
+    BOOL stopping;
+    HANDLE wake;                    /* auto-reset: the scheduler has something to look at */
+    HANDLE thread;                  /* the scheduler */
 } queue;
 
 static INIT_ONCE queue_once = INIT_ONCE_STATIC_INIT;
@@ -74,10 +141,22 @@ static BOOL is_final(BG_JOB_STATE state)
     return state == BG_JOB_STATE_ACKNOWLEDGED || state == BG_JOB_STATE_CANCELLED;
 }
 
-/* Wall-clock time of the job's BG_JOB_TIMES. */
-static void get_time(FILETIME *time)
+/* The states a worker transfers in. */
+static BOOL is_running_state(BG_JOB_STATE state)
 {
-    GetSystemTimeAsFileTime(time);
+    return state == BG_JOB_STATE_CONNECTING || state == BG_JOB_STATE_TRANSFERRING;
+}
+
+static void wake_scheduler(void)
+{
+    if (queue.wake) SetEvent(queue.wake);
+}
+
+/* Job lock held.  behaviour.md §7.5: any change of the job is a modification. */
+static void touch(struct engine_job *job)
+{
+    assert(job_lock_held(job));
+    clock_now(&job->modification_time);
 }
 
 /* The one place a job's state changes.  Job lock held. */
@@ -87,7 +166,73 @@ static void set_state(struct engine_job *job, BG_JOB_STATE state)
     TRACE("job %s: %s -> %s\n", debugstr_guid(&job->id), debugstr_state(job->state),
           debugstr_state(state));
     job->state = state;
-    get_time(&job->modification_time);
+    job->serial++;
+    touch(job);
+    switch (state)
+    {
+    case BG_JOB_STATE_QUEUED:
+        job->queued_at = clock_ticks();
+        break;
+    case BG_JOB_STATE_TRANSFERRING:
+        job->has_error = FALSE;     /* behaviour.md §4.3: gone once data moves again */
+        break;
+    case BG_JOB_STATE_TRANSFERRED:
+        clock_now(&job->completion_time);   /* behaviour.md §7.5 */
+        break;
+    default:
+        break;
+    }
+    /* behaviour.md §6.2: entering ERROR or TRANSFERRED has its own callback instead of a
+     * JobModification; final jobs have no one left to tell. */
+    if (state == BG_JOB_STATE_TRANSFERRED || state == BG_JOB_STATE_ERROR)
+        notify_job_event(job);
+    else if (!is_final(state))
+        notify_job_modified(job, FALSE);
+}
+
+/* Job lock held.  Records an error of a transfer and moves the job to TRANSIENT_ERROR or ERROR
+ * by the rules of behaviour.md §4.1 and §4.2. */
+static void set_error(struct engine_job *job, struct job_file *file, HRESULT code,
+                      BG_ERROR_CONTEXT context, const WCHAR *protocol, BOOL transient)
+{
+    ULONGLONG now = clock_ticks(), delay, timeout;
+
+    assert(job_lock_held(job));
+    WARN("job %s: error %#lx, context %u, %s\n", debugstr_guid(&job->id), code, context,
+         transient ? "transient" : "fatal");
+    job->has_error = TRUE;
+    job->error.code = code;
+    job->error.context = context;
+    /* Only errors about the local or the remote file name one (behaviour.md §4.4). */
+    job->error.file = context == BG_ERROR_CONTEXT_LOCAL_FILE
+            || context == BG_ERROR_CONTEXT_REMOTE_FILE ? file : NULL;
+    job->error.protocol = protocol;
+    job->error_count++;
+
+    if (transient)
+    {
+        delay = job->props.retry_delay * 1000ull;
+        timeout = job->props.no_progress_timeout * 1000ull;
+        if (!job->stalled)
+        {
+            job->stalled = TRUE;
+            job->stalled_since = now;
+        }
+        /* NoProgressTimeout 0, or a retry that would come after it, means no retry at all. */
+        if (timeout && delay <= timeout && now - job->stalled_since < timeout)
+        {
+            job->retry_at = now + delay;
+            set_state(job, BG_JOB_STATE_TRANSIENT_ERROR);
+            return;
+        }
+    }
+    set_state(job, BG_JOB_STATE_ERROR);
+}
+
+/* Job lock held: bytes moved, so the NoProgressTimeout window closes (behaviour.md §4.2). */
+static void made_progress(struct engine_job *job)
+{
+    job->stalled = FALSE;
 }
 
 static BOOL CALLBACK init_queue(INIT_ONCE *once, void *param, void **context)
@@ -97,25 +242,145 @@ static BOOL CALLBACK init_queue(INIT_ONCE *once, void *param, void **context)
     return TRUE;
 }
 
+static DWORD WINAPI scheduler_main(void *arg);
+
 /* Called by ServiceMain before it publishes the class objects; a service restarted in the same
  * process calls it again. */
 HRESULT engine_init(void)
 {
+    HRESULT hr;
+
     TRACE("\n");
     InitOnceExecuteOnce(&queue_once, init_queue, NULL, NULL);
+    clock_refresh();
+    queue.stopping = FALSE;
+    queue.wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (!queue.wake) return HRESULT_FROM_WIN32(GetLastError());
+    hr = notify_init();
+    if (FAILED(hr))
+    {
+        CloseHandle(queue.wake);
+        queue.wake = NULL;
+        return hr;
+    }
+    queue.thread = CreateThread(NULL, 0, scheduler_main, NULL, 0, NULL);
+    if (!queue.thread)
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        ERR("cannot start the scheduler, hr %#lx\n", hr);
+        notify_shutdown();
+        CloseHandle(queue.wake);
+        queue.wake = NULL;
+        return hr;
+    }
     return S_OK;
 }
 
-/* Called by ServiceMain after it revoked the class objects.  Drops the queue's references;
- * objects clients still hold keep their jobs readable.  The lock stays, since late calls may
- * still arrive. */
+static void run_addref(struct run *run)
+{
+    InterlockedIncrement(&run->refcount);
+}
+
+static void run_release(struct run *run)
+{
+    if (InterlockedDecrement(&run->refcount)) return;
+    free(run->local_name);
+    free(run->temp_name);
+    free(run->remote_name);
+    free(run->custom_headers);
+    free(run->http_method);
+    free(run->proxy_list);
+    free(run->proxy_bypass_list);
+    free(run->transfer.final_url);
+    if (run->done) CloseHandle(run->done);
+    free(run);
+}
+
+/* Job lock held.  The transfer in flight, referenced, for abort_run() once the lock is left. */
+static struct run *grab_active(struct engine_job *job)
+{
+    assert(job_lock_held(job));
+    if (job->active) run_addref(job->active);
+    return job->active;
+}
+
+/* No lock held.  Makes the transfer stop soon and returns at once. */
+static void abort_run(struct run *run)
+{
+    if (!run) return;
+    TRACE("aborting %s\n", debugstr_w(run->remote_name));
+    transport_abort(&run->transfer);
+    run_release(run);
+}
+
+/* No lock held.  Aborts the transfer and waits, a little, for the worker to close the file:
+ * only then does deleting it remove it at once (Wine, like Windows before POSIX semantics,
+ * keeps a deleted file's name until its last handle is closed).  A transport that does not
+ * stop in time leaves the deletion to the last close. */
+static void stop_run(struct run *run)
+{
+    if (!run) return;
+    TRACE("stopping %s\n", debugstr_w(run->remote_name));
+    transport_abort(&run->transfer);
+    if (WaitForSingleObject(run->done, ABORT_WAIT_MS) != WAIT_OBJECT_0)
+        WARN("the transfer of %s does not stop\n", debugstr_w(run->remote_name));
+    run_release(run);
+}
+
+/* Called by ServiceMain after it revoked the class objects: stops the scheduler, the workers
+ * and the notifier, then drops the queue's references; objects clients still hold keep their
+ * jobs readable.  The lock stays, since late calls may still arrive. */
 void engine_shutdown(void)
 {
     struct engine_job **jobs;
-    ULONG count, i;
+    struct run **runs;
+    ULONG count, running, i, aborts = 0;
+    ULONGLONG deadline;
+    HANDLE wake;
 
     TRACE("\n");
     EnterCriticalSection(&queue.cs);
+    queue.stopping = TRUE;
+    runs = calloc(max(queue.count, 1), sizeof(*runs));
+    for (i = 0; runs && i < queue.count; i++)
+    {
+        EnterCriticalSection(&queue.jobs[i]->cs);
+        runs[aborts] = grab_active(queue.jobs[i]);
+        LeaveCriticalSection(&queue.jobs[i]->cs);
+        if (runs[aborts]) aborts++;
+    }
+    LeaveCriticalSection(&queue.cs);
+
+    wake_scheduler();
+    if (queue.thread)
+    {
+        WaitForSingleObject(queue.thread, INFINITE);
+        CloseHandle(queue.thread);
+        queue.thread = NULL;
+    }
+    for (i = 0; i < aborts; i++) abort_run(runs[i]);
+    free(runs);
+
+    /* Workers check queue.stopping before each file, and their transports were aborted. */
+    deadline = GetTickCount64() + SHUTDOWN_WAIT_MS;
+    for (;;)
+    {
+        EnterCriticalSection(&queue.cs);
+        running = queue.running;
+        LeaveCriticalSection(&queue.cs);
+        if (!running) break;
+        if (GetTickCount64() >= deadline)
+        {
+            ERR("%lu workers still running\n", running);
+            break;
+        }
+        WaitForSingleObject(queue.wake, 100);
+    }
+    notify_shutdown();
+
+    EnterCriticalSection(&queue.cs);
+    wake = queue.wake;
+    queue.wake = NULL;
     jobs = queue.jobs;
     count = queue.count;
     queue.jobs = NULL;
@@ -123,6 +388,7 @@ void engine_shutdown(void)
     LeaveCriticalSection(&queue.cs);
     for (i = 0; i < count; i++) engine_job_release(jobs[i]);
     free(jobs);
+    CloseHandle(wake);
 }
 
 void engine_free_owner(struct job_owner *owner)
@@ -143,6 +409,8 @@ static void free_props(struct job_props *props)
     free(props->reply_file_name);
     free(props->custom_headers);
     free(props->http_method);
+    free(props->cert_store_name);
+    free(props->cert_subject);
 }
 
 static void free_file(struct job_file *file)
@@ -161,6 +429,7 @@ static void destroy_job(struct engine_job *job)
     /* The last reference is gone, so no lock is held: safe for a release that crosses into the
      * client's process. */
     if (job->props.notify_iface) IUnknown_Release(job->props.notify_iface);
+    notify_free_job(&job->notify);
     for (i = 0; i < job->file_count; i++) free_file(job->files[i]);
     free(job->files);
     free_props(&job->props);
@@ -244,7 +513,7 @@ HRESULT engine_create_job(const WCHAR *name, BG_JOB_TYPE type, struct job_owner 
     job->owner = *owner;
     memset(owner, 0, sizeof(*owner));
     InitializeCriticalSection(&job->cs);
-    get_time(&job->creation_time);
+    clock_now(&job->creation_time);
     job->modification_time = job->creation_time;
     job->reply_progress.BytesTotal = BG_SIZE_UNKNOWN;   /* behaviour.md §7.1 */
     init_props(&job->props);
@@ -437,6 +706,25 @@ HRESULT engine_job_files(struct engine_job *job, struct job_file ***out, ULONG *
     return S_OK;
 }
 
+struct job_file *engine_job_file(struct engine_job *job, ULONG index)
+{
+    assert(job_lock_held(job));
+    return index < job->file_count ? job->files[index] : NULL;
+}
+
+/* behaviour.md §4.3: the error lasts until Resume or until data moves again. */
+HRESULT engine_job_error(struct engine_job *job, struct job_error *error)
+{
+    HRESULT hr = S_OK;
+
+    memset(error, 0, sizeof(*error));
+    EnterCriticalSection(&job->cs);
+    if (job->has_error) *error = job->error;
+    else hr = BG_E_ERROR_INFORMATION_UNAVAILABLE;
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
 struct job_props *engine_job_lock(struct engine_job *job)
 {
     EnterCriticalSection(&job->cs);
@@ -468,12 +756,28 @@ HRESULT engine_job_lock_for_change(struct engine_job *job, struct job_props **pr
     return S_OK;
 }
 
-/* behaviour.md §7.5: every change of a job's settings counts as a modification. */
+/* behaviour.md §7.5 and §6.2: every change of a job's settings is a modification. */
 void engine_job_commit(struct engine_job *job)
 {
     assert(job_lock_held(job));
-    get_time(&job->modification_time);
+    touch(job);
+    notify_job_modified(job, TRUE);
     LeaveCriticalSection(&job->cs);
+    /* A change of priority may matter to the scheduler. */
+    wake_scheduler();
+}
+
+BG_JOB_STATE engine_job_event(struct engine_job *job, ULONG *serial)
+{
+    assert(job_lock_held(job));
+    *serial = job->serial;
+    return job->state;
+}
+
+struct job_notify *engine_job_notify(struct engine_job *job)
+{
+    assert(job_lock_held(job));
+    return &job->notify;
 }
 
 static struct job_file *create_file(const BG_FILE_INFO *info)
@@ -518,14 +822,15 @@ static HRESULT reserve_files(struct engine_job *job, ULONG count)
     return S_OK;
 }
 
-/* Job lock not held.  Appends the new files, or none of them; on success the job owns them. */
+/* Job lock not held.  Appends the new files, or none of them; on success the job owns them.
+ * Gap G2: a TRANSFERRED job stays TRANSFERRED until Resume; a running one picks them up. */
 static HRESULT append_files(struct engine_job *job, struct job_file **added, ULONG count)
 {
     HRESULT hr = S_OK;
     ULONG i;
 
     EnterCriticalSection(&job->cs);
-    if (is_final(job->state))
+    if (is_final(job->state) || job->committing)
         hr = BG_E_INVALID_STATE;
     else if (job->type != BG_JOB_TYPE_DOWNLOAD && job->file_count + count > 1)
         hr = BG_E_TOO_MANY_FILES;
@@ -582,6 +887,8 @@ HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO
     return hr;
 }
 
+/* A running transfer of the file keeps the name it started with; the next attempt takes the
+ * new one (behaviour.md §2.1: the change takes effect at the next Resume). */
 HRESULT engine_set_remote_name(struct engine_job *job, struct job_file *file, const WCHAR *name)
 {
     struct job_props *props;
@@ -602,19 +909,908 @@ HRESULT engine_set_remote_name(struct engine_job *job, struct job_file *file, co
     return S_OK;
 }
 
-/* behaviour.md §3.2. */
+/* Job lock held.  The first file still to transfer, or NULL when all are in. */
+static struct job_file *next_file(const struct engine_job *job)
+{
+    ULONG i;
+
+    for (i = 0; i < job->file_count; i++)
+        if (!job->files[i]->completed && !engine_file_transferred(job->files[i]))
+            return job->files[i];
+    return NULL;
+}
+
+/* behaviour.md §3.4. */
+HRESULT engine_resume_job(struct engine_job *job)
+{
+    HRESULT hr = S_OK;
+
+    EnterCriticalSection(&job->cs);
+    if (is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (!job->file_count) hr = BG_E_EMPTY;
+    else
+    {
+        switch (job->state)
+        {
+        case BG_JOB_STATE_TRANSFERRED:
+            /* Only files added since bring it back to the queue [inferred]. */
+            if (!next_file(job))
+            {
+                touch(job);
+                break;
+            }
+            /* fall through */
+        case BG_JOB_STATE_SUSPENDED:
+        case BG_JOB_STATE_ERROR:
+        case BG_JOB_STATE_TRANSIENT_ERROR:
+            job->generation++;
+            job->has_error = FALSE;     /* the task's rule: Resume clears the error */
+            made_progress(job);         /* a new NoProgressTimeout window */
+            job->active_ms = 0;         /* and a new MaximumDownloadTime */
+            set_state(job, BG_JOB_STATE_QUEUED);
+            break;
+        default:                        /* already live: nothing to do */
+            touch(job);
+            break;
+        }
+    }
+    LeaveCriticalSection(&job->cs);
+    if (SUCCEEDED(hr)) wake_scheduler();
+    TRACE("job %s: hr %#lx\n", debugstr_guid(&job->id), hr);
+    return hr;
+}
+
+/* behaviour.md §3.3; gap G11: a TRANSFERRED job is suspended too. */
+HRESULT engine_suspend_job(struct engine_job *job)
+{
+    struct run *run = NULL;
+    HRESULT hr = S_OK;
+
+    EnterCriticalSection(&job->cs);
+    if (is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (job->state == BG_JOB_STATE_SUSPENDED) touch(job);
+    else
+    {
+        job->generation++;
+        run = grab_active(job);
+        set_state(job, BG_JOB_STATE_SUSPENDED);
+    }
+    LeaveCriticalSection(&job->cs);
+    abort_run(run);
+    TRACE("job %s: hr %#lx\n", debugstr_guid(&job->id), hr);
+    return hr;
+}
+
+/* Deletes a temporary file; one that is already gone is no failure. */
+static BOOL delete_temp(const WCHAR *name)
+{
+    HRESULT hr = localfile_delete(name);
+
+    if (SUCCEEDED(hr) || hr == HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)
+            || hr == HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND))
+        return TRUE;
+    WARN("cannot delete %s, hr %#lx\n", debugstr_w(name), hr);
+    return FALSE;
+}
+
+/* Job lock held.  Copies of the temporary names of the files not yet completed (so not owned
+ * by the user yet), for deletion once the lock is left. */
+static WCHAR **temp_names(const struct engine_job *job, ULONG *count)
+{
+    WCHAR **names = calloc(max(job->file_count, 1), sizeof(*names));
+    ULONG i;
+
+    *count = 0;
+    if (!names) return NULL;
+    for (i = 0; i < job->file_count; i++)
+    {
+        if (job->files[i]->completed || !job->files[i]->temp_name) continue;
+        names[*count] = _wcsdup(job->files[i]->temp_name);
+        if (names[*count]) (*count)++;
+    }
+    return names;
+}
+
+/* Deletes and frees what temp_names() returned; FALSE if some file stayed. */
+static BOOL delete_temp_names(WCHAR **names, ULONG count)
+{
+    BOOL ret = TRUE;
+    ULONG i;
+
+    for (i = 0; i < count; i++)
+    {
+        if (!delete_temp(names[i])) ret = FALSE;
+        free(names[i]);
+    }
+    free(names);
+    return ret;
+}
+
+/* behaviour.md §3.2: the temporary files go, the files a failed Complete already renamed stay.
+ * A Complete that is renaming files makes Cancel wait its turn: BG_E_INVALID_STATE. */
 HRESULT engine_cancel_job(struct engine_job *job)
 {
+    struct run *run = NULL;
+    WCHAR **names = NULL;
+    ULONG count = 0;
     HRESULT hr = S_OK;
     BOOL queued = FALSE;
 
     EnterCriticalSection(&queue.cs);
     EnterCriticalSection(&job->cs);
-    if (is_final(job->state)) hr = BG_E_INVALID_STATE;
-    else set_state(job, BG_JOB_STATE_CANCELLED);
+    if (is_final(job->state) || job->committing) hr = BG_E_INVALID_STATE;
+    else
+    {
+        job->generation++;
+        run = grab_active(job);
+        names = temp_names(job, &count);
+        set_state(job, BG_JOB_STATE_CANCELLED);
+    }
     LeaveCriticalSection(&job->cs);
     if (SUCCEEDED(hr)) queued = queue_remove(job);
     LeaveCriticalSection(&queue.cs);
     if (queued) engine_job_release(job);
+    if (FAILED(hr)) return hr;
+
+    stop_run(run);
+    /* The temporary files are opened with FILE_SHARE_DELETE, so a worker still holding one does
+     * not stop this; a worker that creates one after this sees the new generation and deletes
+     * it itself. */
+    if (names && !delete_temp_names(names, count)) hr = BG_S_UNABLE_TO_DELETE_FILES;
+    TRACE("job %s: hr %#lx\n", debugstr_guid(&job->id), hr);
     return hr;
+}
+
+/* What Complete does with one file, decided under the lock, done after it. */
+struct commit
+{
+    struct job_file *file;
+    WCHAR *temp_name;           /* malloc'd; NULL when there is nothing on disk */
+    WCHAR *local_name;          /* malloc'd; NULL when the file is dropped, not renamed */
+    FILETIME remote_time;
+};
+
+static void free_commits(struct commit *commits, ULONG count)
+{
+    ULONG i;
+
+    for (i = 0; i < count; i++)
+    {
+        free(commits[i].temp_name);
+        free(commits[i].local_name);
+    }
+    free(commits);
+}
+
+/* Job lock held.  behaviour.md §3.1 step 3: a file is finished when all its bytes were in
+ * before the call; the file in flight is not, even with its last byte written. */
+static HRESULT plan_commits(struct engine_job *job, struct commit **out, ULONG *out_count,
+                            BOOL *partial)
+{
+    struct job_file *in_flight = job->active ? job->active->file : NULL;
+    struct commit *commits;
+    ULONG i, count = 0;
+
+    *out = NULL;
+    *out_count = 0;
+    *partial = FALSE;
+    commits = calloc(max(job->file_count, 1), sizeof(*commits));
+    if (!commits) return E_OUTOFMEMORY;
+    for (i = 0; i < job->file_count; i++)
+    {
+        struct job_file *file = job->files[i];
+        struct commit *commit = &commits[count];
+
+        if (file->completed) continue;
+        count++;
+        commit->file = file;
+        commit->remote_time = file->remote_time;
+        if (file->temp_name)
+        {
+            commit->temp_name = _wcsdup(file->temp_name);
+            if (!commit->temp_name) break;
+        }
+        if (file == in_flight || !engine_file_transferred(file) || !file->temp_name)
+        {
+            *partial = TRUE;
+            continue;
+        }
+        commit->local_name = _wcsdup(file->local_name);
+        if (!commit->local_name) break;
+    }
+    if (i < job->file_count)
+    {
+        free_commits(commits, count);
+        return E_OUTOFMEMORY;
+    }
+    *out = commits;
+    *out_count = count;
+    return S_OK;
+}
+
+/* Job lock held.  Complete of an upload (behaviour.md §3.1): only once TRANSFERRED; the server
+ * already has the file, so nothing is left to do here. */
+static HRESULT complete_upload(struct engine_job *job)
+{
+    assert(job_lock_held(job));
+    if (job->state != BG_JOB_STATE_TRANSFERRED) return BG_E_INVALID_STATE;
+    set_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+    return S_OK;
+}
+
+/* behaviour.md §3.1 and the seed: rename the files finished before the call, in job order,
+ * replacing existing files; drop the others.  Gap G26: the in-flight file is dropped at once,
+ * without waiting; gap G23: BG_S_UNABLE_TO_DELETE_FILES wins over BG_S_PARTIAL_COMPLETE, since
+ * files left on disk show nowhere else while BG_FILE_PROGRESS.Completed tells what was kept. */
+HRESULT engine_complete_job(struct engine_job *job)
+{
+    HRESULT hr, rename_hr = S_OK;
+    struct commit *commits = NULL;
+    struct run *run = NULL;
+    BOOL partial = FALSE, deleted = TRUE, queued = FALSE;
+    ULONG count = 0, i;
+
+    EnterCriticalSection(&queue.cs);
+    EnterCriticalSection(&job->cs);
+    if (is_final(job->state) || job->committing) hr = BG_E_INVALID_STATE;
+    else if (job->type != BG_JOB_TYPE_DOWNLOAD) hr = complete_upload(job);
+    else
+    {
+        hr = plan_commits(job, &commits, &count, &partial);
+        if (SUCCEEDED(hr))
+        {
+            job->committing = TRUE;
+            job->generation++;
+            run = grab_active(job);
+        }
+    }
+    LeaveCriticalSection(&job->cs);
+    if (SUCCEEDED(hr) && job->type != BG_JOB_TYPE_DOWNLOAD) queued = queue_remove(job);
+    LeaveCriticalSection(&queue.cs);
+    if (queued) engine_job_release(job);
+    if (FAILED(hr) || job->type != BG_JOB_TYPE_DOWNLOAD) return hr;
+
+    stop_run(run);
+    /* Unlocked: the scheduler leaves a committing job alone, and Cancel, Complete and AddFile
+     * refuse it, so the files cannot change under us. */
+    for (i = 0; i < count; i++)
+    {
+        if (!commits[i].local_name) continue;
+        hr = localfile_commit(commits[i].temp_name, commits[i].local_name,
+                              &commits[i].remote_time);
+        if (FAILED(hr))
+        {
+            ERR("rename to %s failed, hr %#lx\n", debugstr_w(commits[i].local_name), hr);
+            if (SUCCEEDED(rename_hr)) rename_hr = hr;
+            free(commits[i].local_name);
+            commits[i].local_name = NULL;
+            commits[i].file = NULL;         /* neither completed nor to delete */
+        }
+    }
+    /* On a failed rename the job stays, and so do the unfinished files: a later Complete
+     * drops them, or a Resume transfers them. */
+    for (i = 0; SUCCEEDED(rename_hr) && i < count; i++)
+    {
+        if (!commits[i].local_name && commits[i].temp_name && !delete_temp(commits[i].temp_name))
+            deleted = FALSE;
+    }
+
+    EnterCriticalSection(&queue.cs);
+    EnterCriticalSection(&job->cs);
+    for (i = 0; i < count; i++)
+        if (commits[i].file && commits[i].local_name) commits[i].file->completed = TRUE;
+    job->committing = FALSE;
+    if (SUCCEEDED(rename_hr))
+    {
+        set_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+        queued = queue_remove(job);
+    }
+    /* No second JobTransferred for a job that was TRANSFERRED already. */
+    else if (job->state != BG_JOB_STATE_TRANSFERRED) set_state(job, BG_JOB_STATE_TRANSFERRED);
+    else touch(job);
+    LeaveCriticalSection(&job->cs);
+    LeaveCriticalSection(&queue.cs);
+    if (queued) engine_job_release(job);
+    free_commits(commits, count);
+
+    if (FAILED(rename_hr)) hr = rename_hr;
+    else if (!deleted) hr = BG_S_UNABLE_TO_DELETE_FILES;
+    else if (partial) hr = BG_S_PARTIAL_COMPLETE;
+    else hr = S_OK;
+    TRACE("job %s: hr %#lx\n", debugstr_guid(&job->id), hr);
+    return hr;
+}
+
+/* The transport's progress callback, on the worker thread: memory only (qmgr_private.h). */
+static void transfer_progress(struct transfer *transfer)
+{
+    struct run *run = transfer->context;
+    struct engine_job *job = run->job;
+    struct job_file *file = run->file;
+
+    EnterCriticalSection(&job->cs);
+    if (job->generation == run->generation && !job->committing && is_running_state(job->state))
+    {
+        if (transfer->transferred != file->bytes_transferred) made_progress(job);
+        if (transfer->total != BG_SIZE_UNKNOWN) file->bytes_total = transfer->total;
+        file->bytes_transferred = transfer->transferred;
+        if (job->state == BG_JOB_STATE_CONNECTING) set_state(job, BG_JOB_STATE_TRANSFERRING);
+        else
+        {
+            touch(job);
+            notify_job_modified(job, FALSE);
+        }
+    }
+    LeaveCriticalSection(&job->cs);
+}
+
+static HRESULT copy_string(const WCHAR *src, WCHAR **dst)
+{
+    *dst = NULL;
+    if (!src) return S_OK;
+    *dst = _wcsdup(src);
+    return *dst ? S_OK : E_OUTOFMEMORY;
+}
+
+/* Job lock held.  A run for the file: copies of everything the transfer needs. */
+static struct run *create_run(struct engine_job *job, struct job_file *file)
+{
+    const struct job_props *props = &job->props;
+    struct run *run = calloc(1, sizeof(*run));
+    struct transfer *transfer;
+    HRESULT hr;
+
+    if (!run) return NULL;
+    run->refcount = 1;
+    run->done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    run->job = job;
+    run->generation = job->generation;
+    run->file = file;
+    hr = copy_string(file->local_name, &run->local_name);
+    if (SUCCEEDED(hr)) hr = copy_string(file->temp_name, &run->temp_name);
+    if (SUCCEEDED(hr)) hr = copy_string(file->remote_name, &run->remote_name);
+    if (SUCCEEDED(hr)) hr = copy_string(props->custom_headers, &run->custom_headers);
+    if (SUCCEEDED(hr)) hr = copy_string(props->http_method, &run->http_method);
+    if (SUCCEEDED(hr)) hr = copy_string(props->proxy_list, &run->proxy_list);
+    if (SUCCEEDED(hr)) hr = copy_string(props->proxy_bypass_list, &run->proxy_bypass_list);
+    if (SUCCEEDED(hr) && !run->done) hr = HRESULT_FROM_WIN32(GetLastError());
+    if (FAILED(hr))
+    {
+        run_release(run);
+        return NULL;
+    }
+    transfer = &run->transfer;
+    transfer->remote_name = run->remote_name;
+    transfer->temp_file = INVALID_HANDLE_VALUE;
+    transfer->offset = file->bytes_transferred;
+    transfer->known_size = file->bytes_total;
+    memcpy(transfer->validator, file->validator, sizeof(transfer->validator));
+    transfer->custom_headers = run->custom_headers;
+    transfer->http_method = run->http_method;
+    transfer->proxy_usage = props->proxy_usage;
+    transfer->proxy_list = run->proxy_list;
+    transfer->proxy_bypass_list = run->proxy_bypass_list;
+    transfer->security_flags = props->security_flags;
+    transfer->progress = transfer_progress;
+    transfer->context = run;
+    transfer->total = file->bytes_total;
+    transfer->transferred = file->bytes_transferred;
+    return run;
+}
+
+/* Job lock held.  Whether the worker still works for the job as it is now. */
+static BOOL run_current(const struct engine_job *job, LONG generation)
+{
+    return job->generation == generation && !job->committing && is_running_state(job->state);
+}
+
+/* Job lock held.  The worker leaves a job it was asked to give up (time slice, pre-emption,
+ * service stop) in the queue for later. */
+static BOOL requeue_if_asked(struct engine_job *job)
+{
+    if (!job->yield && !queue.stopping) return FALSE;
+    TRACE("job %s: giving up its turn\n", debugstr_guid(&job->id));
+    set_state(job, BG_JOB_STATE_QUEUED);
+    return TRUE;
+}
+
+/* Job lock held.  The next file for the worker as a run, or NULL when the worker is done:
+ * then the job is TRANSFERRED, requeued, or no longer the worker's. */
+static struct run *next_run(struct engine_job *job, LONG generation)
+{
+    struct job_file *file;
+    struct run *run;
+
+    if (!run_current(job, generation) || requeue_if_asked(job)) return NULL;
+    file = next_file(job);
+    if (!file)
+    {
+        set_state(job, BG_JOB_STATE_TRANSFERRED);
+        return NULL;
+    }
+    run = create_run(job, file);
+    if (!run)
+        set_error(job, file, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, NULL, TRUE);
+    return run;
+}
+
+/* Local file failures that may go away on their own: retried, the others need the user. */
+static BOOL is_transient_local(HRESULT hr)
+{
+    return hr == HRESULT_FROM_WIN32(ERROR_DISK_FULL)
+            || hr == HRESULT_FROM_WIN32(ERROR_HANDLE_DISK_FULL)
+            || hr == HRESULT_FROM_WIN32(ERROR_SHARING_VIOLATION)
+            || hr == HRESULT_FROM_WIN32(ERROR_LOCK_VIOLATION)
+            || hr == E_OUTOFMEMORY;
+}
+
+/* No lock held.  Creates the temporary file of the run's file (behaviour.md §10: when its
+ * transfer starts) and gives it to the file, or deletes it again if the job moved on. */
+static HRESULT create_temp(struct run *run, HANDLE *handle)
+{
+    struct engine_job *job = run->job;
+    WCHAR *temp_name;
+    HRESULT hr;
+    BOOL keep;
+
+    hr = localfile_create_temp(run->local_name, &temp_name, handle);
+    if (FAILED(hr))
+    {
+        *handle = INVALID_HANDLE_VALUE;
+        return hr;
+    }
+    TRACE("temporary file %s\n", debugstr_w(temp_name));
+    EnterCriticalSection(&job->cs);
+    keep = job->generation == run->generation;
+    if (keep)
+    {
+        free(run->file->temp_name);
+        run->file->temp_name = temp_name;
+        run->file->bytes_transferred = 0;
+        run->file->validator[0] = 0;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    run->transfer.offset = 0;
+    run->transfer.transferred = 0;
+    run->transfer.validator[0] = 0;
+    if (keep) return copy_string(run->file->temp_name, &run->temp_name);
+    CloseHandle(*handle);
+    *handle = INVALID_HANDLE_VALUE;
+    delete_temp(temp_name);
+    free(temp_name);
+    return E_ABORT;
+}
+
+/* No lock held.  The temporary file of the run, opened, and the offset to resume from. */
+static HRESULT open_temp(struct run *run, HANDLE *handle)
+{
+    UINT64 size;
+    HRESULT hr;
+
+    *handle = INVALID_HANDLE_VALUE;
+    if (!run->temp_name) return create_temp(run, handle);
+    hr = localfile_open_temp(run->temp_name, handle, &size);
+    if (hr == HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND))
+    {
+        WARN("%s is gone, starting the file again\n", debugstr_w(run->temp_name));
+        free(run->temp_name);
+        run->temp_name = NULL;
+        return create_temp(run, handle);
+    }
+    if (FAILED(hr))
+    {
+        *handle = INVALID_HANDLE_VALUE;
+        return hr;
+    }
+    if (size < run->transfer.offset)
+    {
+        WARN("%s holds %I64u bytes, not %I64u\n", debugstr_w(run->temp_name), size,
+             run->transfer.offset);
+        run->transfer.offset = run->transfer.transferred = size;
+    }
+    return S_OK;
+}
+
+/* Job lock held.  Keeps what the transport learnt about the file, whatever the outcome. */
+static void record_transfer(struct engine_job *job, struct run *run)
+{
+    const struct transfer *transfer = &run->transfer;
+    struct job_file *file = run->file;
+
+    if (transfer->transferred != file->bytes_transferred) made_progress(job);
+    if (transfer->total != BG_SIZE_UNKNOWN) file->bytes_total = transfer->total;
+    file->bytes_transferred = transfer->transferred;
+    memcpy(file->validator, transfer->validator, sizeof(file->validator));
+    file->validator[ARRAYSIZE(file->validator) - 1] = 0;
+    file->remote_time = transfer->remote_time;
+    touch(job);
+}
+
+/* Job lock held.  behaviour.md §7.1: with BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT the file takes
+ * the URL the redirects ended at. */
+static void record_redirect(struct engine_job *job, struct run *run)
+{
+    WCHAR *url = run->transfer.final_url;
+
+    if (!url || (job->props.security_flags & BG_HTTP_REDIRECT_POLICY_MASK)
+            != BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
+        return;
+    free(run->file->remote_name);
+    run->file->remote_name = url;
+    run->transfer.final_url = NULL;
+}
+
+/* Job lock held.  What the worker does after transport_download() returned; FALSE when it
+ * stops working on the job. */
+static BOOL finish_run(struct engine_job *job, struct run *run, HRESULT hr)
+{
+    const struct transfer *transfer = &run->transfer;
+
+    if (job->generation != run->generation || job->committing)
+    {
+        /* A client stopped the job.  Suspend keeps the bytes; Cancel and Complete took the
+         * files out of the worker's hands. */
+        if (!is_final(job->state) && !job->committing) record_transfer(job, run);
+        return FALSE;
+    }
+    if (!is_running_state(job->state)) return FALSE;
+    record_transfer(job, run);
+    if (SUCCEEDED(hr) && transfer->total != BG_SIZE_UNKNOWN
+            && transfer->transferred != transfer->total)
+    {
+        ERR("transport reported %I64u of %I64u bytes\n", transfer->transferred, transfer->total);
+        hr = E_UNEXPECTED;
+    }
+    if (SUCCEEDED(hr))
+    {
+        /* A file without a known size ends where its data ended. */
+        run->file->bytes_total = run->file->bytes_transferred;
+        record_redirect(job, run);
+        made_progress(job);
+        if (job->state == BG_JOB_STATE_CONNECTING) set_state(job, BG_JOB_STATE_TRANSFERRING);
+        TRACE("job %s: %s transferred\n", debugstr_guid(&job->id), debugstr_w(run->remote_name));
+        notify_job_event(job);
+        return TRUE;
+    }
+    if (hr == E_ABORT && requeue_if_asked(job)) return FALSE;
+    if (hr == E_ABORT) set_error(job, run->file, hr, BG_ERROR_CONTEXT_GENERAL_TRANSPORT,
+                                 transfer->protocol, TRUE);
+    else set_error(job, run->file, hr, transfer->error_context, transfer->protocol,
+                   transfer->transient);
+    return FALSE;
+}
+
+/* Job lock held.  Whether the file's temporary file has no use any more: the job was
+ * cancelled, or completed without it. */
+static BOOL is_dropped(const struct engine_job *job, const struct job_file *file)
+{
+    return job->state == BG_JOB_STATE_CANCELLED
+            || (job->state == BG_JOB_STATE_ACKNOWLEDGED && !file->completed);
+}
+
+/* The worker's loop over the files of a download job (behaviour.md §5.1: strictly in order).
+ * Returns when the job is TRANSFERRED, in error, requeued, or changed by a client. */
+static void transfer_files(struct engine_job *job, LONG generation)
+{
+    BOOL more = TRUE, drop;
+    struct run *run;
+    HANDLE handle;
+    HRESULT hr;
+
+    while (more)
+    {
+        /* From here on a client's Cancel or Complete can abort the run and wait for it. */
+        EnterCriticalSection(&job->cs);
+        run = next_run(job, generation);
+        if (run)
+        {
+            run_addref(run);
+            job->active = run;
+        }
+        LeaveCriticalSection(&job->cs);
+        if (!run) break;
+
+        hr = open_temp(run, &handle);
+        EnterCriticalSection(&job->cs);
+        if (hr == E_ABORT || !run_current(job, generation)) more = FALSE;
+        else if (FAILED(hr))
+        {
+            ERR("temporary file for %s: hr %#lx\n", debugstr_w(run->local_name), hr);
+            set_error(job, run->file, hr, BG_ERROR_CONTEXT_LOCAL_FILE, NULL,
+                      is_transient_local(hr));
+            more = FALSE;
+        }
+        else if (requeue_if_asked(job)) more = FALSE;
+        else run->transfer.temp_file = handle;
+        LeaveCriticalSection(&job->cs);
+
+        if (more)
+        {
+            TRACE("job %s: %s from %I64u\n", debugstr_guid(&job->id),
+                  debugstr_w(run->remote_name), run->transfer.offset);
+            hr = transport_download(&run->transfer);
+            TRACE("job %s: transport hr %#lx\n", debugstr_guid(&job->id), hr);
+        }
+        if (handle != INVALID_HANDLE_VALUE) CloseHandle(handle);
+
+        EnterCriticalSection(&job->cs);
+        job->active = NULL;
+        if (more) more = finish_run(job, run, hr);
+        drop = is_dropped(job, run->file);
+        LeaveCriticalSection(&job->cs);
+        /* Cancel or Complete deletes it too, unless the wait for us timed out. */
+        if (drop && run->temp_name) delete_temp(run->temp_name);
+        SetEvent(run->done);
+        run_release(run);       /* the active reference */
+        run_release(run);
+    }
+}
+
+/* Uploads need the upload protocol transport, which does not exist yet. */
+static void transfer_upload(struct engine_job *job, LONG generation)
+{
+    EnterCriticalSection(&job->cs);
+    if (run_current(job, generation))
+    {
+        FIXME("job %s: uploads are not implemented\n", debugstr_guid(&job->id));
+        set_error(job, job->file_count ? job->files[0] : NULL, E_NOTIMPL,
+                  BG_ERROR_CONTEXT_GENERAL_TRANSPORT, NULL, FALSE);
+    }
+    LeaveCriticalSection(&job->cs);
+}
+
+/* One worker thread per running job; it owns a reference to the job. */
+static DWORD WINAPI worker_main(void *arg)
+{
+    struct engine_job *job = arg;
+    LONG generation;
+
+    EnterCriticalSection(&job->cs);
+    generation = job->run_generation;
+    LeaveCriticalSection(&job->cs);
+
+    if (job->type == BG_JOB_TYPE_DOWNLOAD) transfer_files(job, generation);
+    else transfer_upload(job, generation);
+
+    EnterCriticalSection(&queue.cs);
+    EnterCriticalSection(&job->cs);
+    if (job->run_generation == job->generation)
+        job->active_ms += clock_ticks() - job->slice_start;
+    job->running = FALSE;
+    job->yield = FALSE;
+    LeaveCriticalSection(&job->cs);
+    queue.running--;
+    LeaveCriticalSection(&queue.cs);
+    wake_scheduler();
+    engine_job_release(job);
+    return 0;
+}
+
+static ULONGLONG min_time(ULONGLONG a, ULONGLONG b)
+{
+    return a < b ? a : b;
+}
+
+/* Queue and job locks held.  behaviour.md §4.2: retry after MinimumRetryDelay; ERROR once
+ * NoProgressTimeout passed since the first transient error (keeping that error). */
+static void run_timers(struct engine_job *job, ULONGLONG now, ULONGLONG *next)
+{
+    ULONGLONG timeout;
+
+    if (job->state != BG_JOB_STATE_TRANSIENT_ERROR) return;
+    timeout = job->props.no_progress_timeout * 1000ull;
+    if (job->stalled && now - job->stalled_since >= timeout)
+    {
+        WARN("job %s: no progress for %lu s\n", debugstr_guid(&job->id),
+             job->props.no_progress_timeout);
+        set_state(job, BG_JOB_STATE_ERROR);
+    }
+    else if (now >= job->retry_at)
+    {
+        TRACE("job %s: retrying\n", debugstr_guid(&job->id));
+        set_state(job, BG_JOB_STATE_QUEUED);
+    }
+    else
+    {
+        *next = min_time(*next, job->retry_at);
+        if (job->stalled) *next = min_time(*next, job->stalled_since + timeout);
+    }
+}
+
+/* Queue and job locks held.  behaviour.md §1.3: a job that spent more than its
+ * MaximumDownloadTime in CONNECTING and TRANSFERRING since its last Resume fails; 0 sets no
+ * limit [inferred].  Returns the transfer to abort, if any. */
+static struct run *run_time_limit(struct engine_job *job, ULONGLONG now, ULONGLONG *next)
+{
+    ULONGLONG limit = job->props.max_download_time * 1000ull, spent;
+    struct run *run;
+
+    if (!job->running || !limit || !is_running_state(job->state)
+            || job->run_generation != job->generation)
+        return NULL;
+    spent = job->active_ms + (now - job->slice_start);
+    if (spent < limit)
+    {
+        *next = min_time(*next, now + (limit - spent));
+        return NULL;
+    }
+    job->generation++;
+    run = grab_active(job);
+    set_error(job, NULL, BG_E_MAXDOWNLOAD_TIMEOUT, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, NULL,
+              FALSE);
+    return run;
+}
+
+/* Queue and job locks held.  Whether a QUEUED job can be given to a worker. */
+static BOOL is_waiting(const struct engine_job *job)
+{
+    return job->state == BG_JOB_STATE_QUEUED && !job->running && !job->committing;
+}
+
+/* Queue lock held.  Whether job a goes before job b: by priority, then in the order they were
+ * queued (round robin, since a job whose slice ended is queued again). */
+static BOOL goes_before(BG_JOB_PRIORITY a_priority, ULONGLONG a_time, BG_JOB_PRIORITY b_priority,
+                        ULONGLONG b_time)
+{
+    if (a_priority != b_priority) return a_priority < b_priority;
+    return a_time < b_time;
+}
+
+/* Queue lock held.  The waiting job to run next, or NULL. */
+static struct engine_job *pick_waiting(BG_JOB_PRIORITY *priority)
+{
+    struct engine_job *best = NULL;
+    ULONGLONG best_time = 0;
+    ULONG i;
+
+    *priority = BG_JOB_PRIORITY_LOW;
+    for (i = 0; i < queue.count; i++)
+    {
+        struct engine_job *job = queue.jobs[i];
+
+        EnterCriticalSection(&job->cs);
+        if (is_waiting(job) && (!best || goes_before(job->props.priority, job->queued_at,
+                                                     *priority, best_time)))
+        {
+            best = job;
+            best_time = job->queued_at;
+            *priority = job->props.priority;
+        }
+        LeaveCriticalSection(&job->cs);
+    }
+    return best;
+}
+
+/* Queue lock held.  behaviour.md §5.1: when every worker is busy, a job of lower priority gives
+ * way to a waiting one at once, one of equal priority when its time slice is over.  Returns the
+ * transfer to abort, if any. */
+static struct run *preempt(BG_JOB_PRIORITY waiting, ULONGLONG now, ULONGLONG *next)
+{
+    struct engine_job *victim = NULL;
+    BG_JOB_PRIORITY victim_priority = BG_JOB_PRIORITY_FOREGROUND;
+    ULONGLONG victim_start = 0;
+    struct run *run = NULL;
+    ULONG i;
+
+    for (i = 0; i < queue.count; i++)
+    {
+        struct engine_job *job = queue.jobs[i];
+
+        EnterCriticalSection(&job->cs);
+        /* The lowest priority, and of those the one that started first. */
+        if (job->running && !job->yield && is_running_state(job->state)
+                && job->props.priority >= waiting
+                && (!victim || job->props.priority > victim_priority
+                    || (job->props.priority == victim_priority && job->slice_start < victim_start)))
+        {
+            victim = job;
+            victim_priority = job->props.priority;
+            victim_start = job->slice_start;
+        }
+        LeaveCriticalSection(&job->cs);
+    }
+    if (!victim) return NULL;
+    if (victim_priority == waiting && now - victim_start < TIME_SLICE_MS)
+    {
+        *next = min_time(*next, victim_start + TIME_SLICE_MS);
+        return NULL;
+    }
+    EnterCriticalSection(&victim->cs);
+    TRACE("job %s: pre-empted\n", debugstr_guid(&victim->id));
+    victim->yield = TRUE;
+    run = grab_active(victim);
+    LeaveCriticalSection(&victim->cs);
+    return run;
+}
+
+/* One look at the queue: timers, new workers, pre-emption.  Returns when to look again. */
+static ULONGLONG schedule(void)
+{
+    struct engine_job *start[MAX_ACTIVE_JOBS], *job;
+    struct run *victim = NULL, *expired[MAX_ACTIVE_JOBS], *run;
+    ULONG count = 0, expired_count = 0, i;
+    BG_JOB_PRIORITY priority;
+    ULONGLONG now, next;
+    HANDLE thread;
+
+    clock_refresh();
+    now = clock_ticks();
+    next = now + MAX_SLEEP_MS;
+    EnterCriticalSection(&queue.cs);
+    for (i = 0; i < queue.count; i++)
+    {
+        EnterCriticalSection(&queue.jobs[i]->cs);
+        run_timers(queue.jobs[i], now, &next);
+        /* Only jobs with a worker, at most MAX_ACTIVE_JOBS, have a transfer to abort. */
+        run = run_time_limit(queue.jobs[i], now, &next);
+        if (run) expired[expired_count++] = run;
+        LeaveCriticalSection(&queue.jobs[i]->cs);
+    }
+    while (!queue.stopping && queue.running < MAX_ACTIVE_JOBS)
+    {
+        job = pick_waiting(&priority);
+        if (!job) break;
+        EnterCriticalSection(&job->cs);
+        job->running = TRUE;
+        job->yield = FALSE;
+        job->run_generation = job->generation;
+        job->slice_start = now;
+        set_state(job, BG_JOB_STATE_CONNECTING);
+        /* No transfer runs yet, so there is none to abort: this only sets the timer. */
+        run = run_time_limit(job, now, &next);
+        assert(!run);
+        LeaveCriticalSection(&job->cs);
+        engine_job_addref(job);
+        queue.running++;
+        start[count++] = job;
+    }
+    if (!queue.stopping && queue.running == MAX_ACTIVE_JOBS && pick_waiting(&priority))
+        victim = preempt(priority, now, &next);
+    LeaveCriticalSection(&queue.cs);
+
+    abort_run(victim);
+    for (i = 0; i < expired_count; i++) abort_run(expired[i]);
+    for (i = 0; i < count; i++)
+    {
+        TRACE("job %s: starting\n", debugstr_guid(&start[i]->id));
+        thread = CreateThread(NULL, 0, worker_main, start[i], 0, NULL);
+        if (thread)
+        {
+            CloseHandle(thread);
+            continue;
+        }
+        ERR("cannot start a worker, error %lu\n", GetLastError());
+        EnterCriticalSection(&queue.cs);
+        EnterCriticalSection(&start[i]->cs);
+        start[i]->running = FALSE;
+        if (start[i]->state == BG_JOB_STATE_CONNECTING) set_state(start[i], BG_JOB_STATE_QUEUED);
+        LeaveCriticalSection(&start[i]->cs);
+        queue.running--;
+        LeaveCriticalSection(&queue.cs);
+        engine_job_release(start[i]);
+        next = min_time(next, now + 1000);
+    }
+    return next;
+}
+
+static DWORD WINAPI scheduler_main(void *arg)
+{
+    ULONGLONG next, now;
+    BOOL stopping;
+
+    (void)arg;
+    TRACE("scheduler started\n");
+    for (;;)
+    {
+        EnterCriticalSection(&queue.cs);
+        stopping = queue.stopping;
+        LeaveCriticalSection(&queue.cs);
+        if (stopping) break;
+        next = schedule();
+        now = clock_ticks();
+        WaitForSingleObject(queue.wake, next > now ? (DWORD)min(next - now, MAX_SLEEP_MS) : 0);
+    }
+    TRACE("scheduler stopped\n");
+    return 0;
 }

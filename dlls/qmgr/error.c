@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "qmgr_private.h"
 
@@ -295,4 +296,165 @@ HRESULT error_describe(HRESULT code, DWORD language, WCHAR **text)
     if (!is_our_language(language)) return HRESULT_FROM_WIN32(ERROR_RESOURCE_LANG_NOT_FOUND);
     buffer[ARRAYSIZE(buffer) - 1] = 0;
     return cotask_strdup(buffer, text);
+}
+
+/* IBackgroundCopyError: a snapshot of a job's error (behaviour.md §4.4).  It keeps the job
+ * referenced, which keeps the file it names alive. */
+struct error
+{
+    IBackgroundCopyError IBackgroundCopyError_iface;
+    LONG refcount;
+    struct engine_job *job;         /* one reference */
+    struct job_error info;
+};
+
+static inline struct error *impl_from_IBackgroundCopyError(IBackgroundCopyError *iface)
+{
+    return CONTAINING_RECORD(iface, struct error, IBackgroundCopyError_iface);
+}
+
+static HRESULT WINAPI error_QueryInterface(IBackgroundCopyError *iface, REFIID riid, void **out)
+{
+    struct error *error = impl_from_IBackgroundCopyError(iface);
+
+    TRACE("error %p, riid %s, out %p\n", error, debugstr_guid(riid), out);
+    if (!out) return E_POINTER;
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IBackgroundCopyError))
+    {
+        *out = &error->IBackgroundCopyError_iface;
+        IBackgroundCopyError_AddRef(iface);
+        return S_OK;
+    }
+    *out = NULL;
+    WARN("unsupported interface %s\n", debugstr_guid(riid));
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI error_AddRef(IBackgroundCopyError *iface)
+{
+    struct error *error = impl_from_IBackgroundCopyError(iface);
+    ULONG refcount = InterlockedIncrement(&error->refcount);
+
+    TRACE("error %p, refcount %lu\n", error, refcount);
+    return refcount;
+}
+
+static ULONG WINAPI error_Release(IBackgroundCopyError *iface)
+{
+    struct error *error = impl_from_IBackgroundCopyError(iface);
+    ULONG refcount = InterlockedDecrement(&error->refcount);
+
+    TRACE("error %p, refcount %lu\n", error, refcount);
+    if (!refcount)
+    {
+        engine_job_release(error->job);
+        free(error);
+    }
+    return refcount;
+}
+
+static HRESULT WINAPI error_GetError(IBackgroundCopyError *iface, BG_ERROR_CONTEXT *context,
+                                     HRESULT *code)
+{
+    struct error *error = impl_from_IBackgroundCopyError(iface);
+
+    TRACE("error %p, context %p, code %p\n", error, context, code);
+    if (!context || !code) return E_INVALIDARG;
+    *context = error->info.context;
+    *code = error->info.code;
+    return S_OK;
+}
+
+/* Only errors about a local or remote file name one. */
+static HRESULT WINAPI error_GetFile(IBackgroundCopyError *iface, IBackgroundCopyFile **file)
+{
+    struct error *error = impl_from_IBackgroundCopyError(iface);
+
+    TRACE("error %p, file %p\n", error, file);
+    if (!file) return E_INVALIDARG;
+    *file = NULL;
+    if (!error->info.file) return BG_E_FILE_NOT_AVAILABLE;
+    return file_create(error->job, error->info.file, file);
+}
+
+/* Unlike IBackgroundCopyManager::GetErrorDescription, language 0 is refused here. */
+static HRESULT WINAPI error_GetErrorDescription(IBackgroundCopyError *iface, DWORD language,
+                                                LPWSTR *text)
+{
+    struct error *error = impl_from_IBackgroundCopyError(iface);
+
+    TRACE("error %p, language %#lx, text %p\n", error, language, text);
+    if (!text) return E_INVALIDARG;
+    *text = NULL;
+    if (!language) return E_INVALIDARG;
+    return error_describe(error->info.code, language, text);
+}
+
+/* The context's text is the message of its own code (behaviour.md §4.4). */
+static HRESULT WINAPI error_GetErrorContextDescription(IBackgroundCopyError *iface,
+                                                       DWORD language, LPWSTR *text)
+{
+    static const HRESULT context_codes[] =
+    {
+        BG_S_ERROR_CONTEXT_NONE,
+        BG_E_ERROR_CONTEXT_UNKNOWN,
+        BG_E_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER,
+        BG_E_ERROR_CONTEXT_QUEUE_MANAGER_NOTIFICATION,
+        BG_E_ERROR_CONTEXT_LOCAL_FILE,
+        BG_E_ERROR_CONTEXT_REMOTE_FILE,
+        BG_E_ERROR_CONTEXT_GENERAL_TRANSPORT,
+        BG_E_ERROR_CONTEXT_REMOTE_APPLICATION,
+        BG_E_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK,
+    };
+    struct error *error = impl_from_IBackgroundCopyError(iface);
+    unsigned int context = error->info.context;
+
+    TRACE("error %p, language %#lx, text %p\n", error, language, text);
+    if (!text) return E_INVALIDARG;
+    *text = NULL;
+    if (!language) return E_INVALIDARG;
+    return error_describe(context < ARRAYSIZE(context_codes) ? context_codes[context]
+                          : BG_E_ERROR_CONTEXT_UNKNOWN, language, text);
+}
+
+static HRESULT WINAPI error_GetProtocol(IBackgroundCopyError *iface, LPWSTR *protocol)
+{
+    struct error *error = impl_from_IBackgroundCopyError(iface);
+
+    TRACE("error %p, protocol %p\n", error, protocol);
+    if (!protocol) return E_INVALIDARG;
+    *protocol = NULL;
+    if (!error->info.protocol) return BG_E_PROTOCOL_NOT_AVAILABLE;
+    return cotask_strdup(error->info.protocol, protocol);
+}
+
+static const IBackgroundCopyErrorVtbl error_vtbl =
+{
+    error_QueryInterface,
+    error_AddRef,
+    error_Release,
+    /* IBackgroundCopyError */
+    error_GetError,
+    error_GetFile,
+    error_GetErrorDescription,
+    error_GetErrorContextDescription,
+    error_GetProtocol,
+};
+
+HRESULT error_create(struct engine_job *job, const struct job_error *info,
+                     IBackgroundCopyError **out)
+{
+    struct error *error;
+
+    *out = NULL;
+    error = calloc(1, sizeof(*error));
+    if (!error) return E_OUTOFMEMORY;
+    error->IBackgroundCopyError_iface.lpVtbl = &error_vtbl;
+    error->refcount = 1;
+    error->job = job;
+    engine_job_addref(job);
+    error->info = *info;
+    TRACE("created error %p, code %#lx, context %u\n", error, info->code, info->context);
+    *out = &error->IBackgroundCopyError_iface;
+    return S_OK;
 }

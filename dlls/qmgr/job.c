@@ -17,6 +17,7 @@ DEFAULT_DEBUG_CHANNEL(qmgr);
 #define MAX_PROXY_LIST          4000
 #define MAX_NOTIFY_PARAMETERS   4000
 #define MAX_CUSTOM_HEADERS      16384   /* with the terminator */
+#define MAX_CERT_STORE_NAME     256     /* with the terminator */
 
 #define MIN_RETRY_DELAY         5       /* behaviour.md §4.2: smaller values are raised */
 
@@ -205,16 +206,22 @@ static HRESULT WINAPI job_EnumFiles(IBackgroundCopyJob5 *iface, IEnumBackgroundC
     return enum_files_create(job->engine_job, out);
 }
 
+/* behaviour.md §3.3: returns at once; a transfer in progress stops soon after. */
 static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
 {
-    FIXME("job %p: needs the transfer engine\n", impl_from_IBackgroundCopyJob5(iface));
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("job %p\n", job);
+    return engine_suspend_job(job->engine_job);
 }
 
+/* behaviour.md §3.4. */
 static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
 {
-    FIXME("job %p: needs the transfer engine\n", impl_from_IBackgroundCopyJob5(iface));
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("job %p\n", job);
+    return engine_resume_job(job->engine_job);
 }
 
 static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
@@ -225,10 +232,13 @@ static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
     return engine_cancel_job(job->engine_job);
 }
 
+/* behaviour.md §3.1 and the seed: the engine renames the files. */
 static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
-    FIXME("job %p: needs the transfer engine\n", impl_from_IBackgroundCopyJob5(iface));
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("job %p\n", job);
+    return engine_complete_job(job->engine_job);
 }
 
 static HRESULT WINAPI job_GetId(IBackgroundCopyJob5 *iface, GUID *id)
@@ -281,12 +291,19 @@ static HRESULT WINAPI job_GetState(IBackgroundCopyJob5 *iface, BG_JOB_STATE *sta
     return S_OK;
 }
 
+/* behaviour.md §4.3: BG_E_ERROR_INFORMATION_UNAVAILABLE while the job has no error. */
 static HRESULT WINAPI job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyError **error)
 {
-    FIXME("job %p, error %p: needs the transfer engine\n", impl_from_IBackgroundCopyJob5(iface),
-          error);
-    if (error) *error = NULL;
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    struct job_error info;
+    HRESULT hr;
+
+    TRACE("job %p, error %p\n", job, error);
+    if (!error) return E_INVALIDARG;
+    *error = NULL;
+    hr = engine_job_error(job->engine_job, &info);
+    if (FAILED(hr)) return hr;
+    return error_create(job->engine_job, &info, error);
 }
 
 static HRESULT WINAPI job_GetOwner(IBackgroundCopyJob5 *iface, LPWSTR *owner)
@@ -1042,41 +1059,131 @@ static ULONG WINAPI http_Release(IBackgroundCopyJobHttpOptions3 *iface)
     return IBackgroundCopyJob5_Release(&job->IBackgroundCopyJob5_iface);
 }
 
+/* Stores the client certificate (one per job) that the HTTPS transport is to present.  The
+ * store and the certificate are looked up when a transfer needs them, not here. */
+static HRESULT set_certificate(struct job *job, BG_CERT_STORE_LOCATION location,
+                               const WCHAR *store, const BYTE *hash, const WCHAR *subject)
+{
+    WCHAR *store_copy, *subject_copy = NULL, *old_store, *old_subject;
+    struct job_props *props;
+    HRESULT hr;
+
+    if ((unsigned int)location > BG_CERT_STORE_LOCATION_LOCAL_MACHINE_ENTERPRISE || !store)
+        return E_INVALIDARG;
+    if (wcslen(store) >= MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
+    hr = copy_string(store, &store_copy);
+    if (SUCCEEDED(hr)) hr = copy_string(subject, &subject_copy);
+    if (SUCCEEDED(hr)) hr = engine_job_lock_for_change(job->engine_job, &props);
+    if (FAILED(hr))
+    {
+        free(store_copy);
+        free(subject_copy);
+        return hr;
+    }
+    old_store = props->cert_store_name;
+    old_subject = props->cert_subject;
+    props->has_certificate = TRUE;
+    props->cert_location = location;
+    props->cert_store_name = store_copy;
+    props->cert_subject = subject_copy;
+    props->cert_by_hash = !!hash;
+    if (hash) memcpy(props->cert_hash, hash, sizeof(props->cert_hash));
+    else memset(props->cert_hash, 0, sizeof(props->cert_hash));
+    engine_job_commit(job->engine_job);
+    free(old_store);
+    free(old_subject);
+    return S_OK;
+}
+
 static HRESULT WINAPI http_SetClientCertificateByID(IBackgroundCopyJobHttpOptions3 *iface,
                                                     BG_CERT_STORE_LOCATION location,
                                                     LPCWSTR store, BYTE *hash)
 {
-    FIXME("job %p, location %u, store %s, hash %p: needs the transfer engine\n",
-          impl_from_IBackgroundCopyJobHttpOptions3(iface), location, debugstr_w(store), hash);
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+
+    TRACE("job %p, location %u, store %s, hash %p\n", job, location, debugstr_w(store), hash);
+    if (!hash) return E_INVALIDARG;
+    return set_certificate(job, location, store, hash, NULL);
 }
 
 static HRESULT WINAPI http_SetClientCertificateByName(IBackgroundCopyJobHttpOptions3 *iface,
                                                       BG_CERT_STORE_LOCATION location,
                                                       LPCWSTR store, LPCWSTR subject)
 {
-    FIXME("job %p, location %u, store %s, subject %s: needs the transfer engine\n",
-          impl_from_IBackgroundCopyJobHttpOptions3(iface), location, debugstr_w(store),
+    struct job *job = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+
+    TRACE("job %p, location %u, store %s, subject %s\n", job, location, debugstr_w(store),
           debugstr_w(subject));
-    return E_NOTIMPL;
+    if (!subject) return E_INVALIDARG;
+    return set_certificate(job, location, store, NULL, subject);
 }
 
+/* S_FALSE when the job has no certificate [inferred]. */
 static HRESULT WINAPI http_RemoveClientCertificate(IBackgroundCopyJobHttpOptions3 *iface)
 {
-    FIXME("job %p: needs the transfer engine\n", impl_from_IBackgroundCopyJobHttpOptions3(iface));
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    WCHAR *old_store, *old_subject;
+    struct job_props *props;
+    HRESULT hr;
+
+    TRACE("job %p\n", job);
+    hr = engine_job_lock_for_change(job->engine_job, &props);
+    if (FAILED(hr)) return hr;
+    if (!props->has_certificate)
+    {
+        engine_job_unlock(job->engine_job);
+        return S_FALSE;
+    }
+    old_store = props->cert_store_name;
+    old_subject = props->cert_subject;
+    props->has_certificate = FALSE;
+    props->cert_store_name = props->cert_subject = NULL;
+    props->cert_by_hash = FALSE;
+    memset(props->cert_hash, 0, sizeof(props->cert_hash));
+    engine_job_commit(job->engine_job);
+    free(old_store);
+    free(old_subject);
+    return S_OK;
 }
 
+/* Documented: RPC_X_BAD_STUB_DATA when the job has no certificate.  The hash is NULL for a
+ * certificate set by name, the subject NULL for one set by hash. */
 static HRESULT WINAPI http_GetClientCertificate(IBackgroundCopyJobHttpOptions3 *iface,
                                                 BG_CERT_STORE_LOCATION *location, LPWSTR *store,
                                                 BYTE **hash, LPWSTR *subject)
 {
-    FIXME("job %p: needs the transfer engine\n", impl_from_IBackgroundCopyJobHttpOptions3(iface));
-    if (location) *location = 0;
+    struct job *job = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    struct job_props *props;
+    HRESULT hr = S_OK;
+
+    TRACE("job %p, location %p, store %p, hash %p, subject %p\n", job, location, store, hash,
+          subject);
     if (store) *store = NULL;
     if (hash) *hash = NULL;
     if (subject) *subject = NULL;
-    return E_NOTIMPL;
+    if (!location || !store || !hash || !subject) return E_INVALIDARG;
+    props = engine_job_lock(job->engine_job);
+    if (!props->has_certificate) hr = HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA);
+    if (SUCCEEDED(hr))
+    {
+        *location = props->cert_location;
+        hr = cotask_strdup(props->cert_store_name, store);
+    }
+    if (SUCCEEDED(hr)) hr = cotask_strdup(props->cert_subject, subject);
+    if (SUCCEEDED(hr) && props->cert_by_hash)
+    {
+        *hash = CoTaskMemAlloc(sizeof(props->cert_hash));
+        if (*hash) memcpy(*hash, props->cert_hash, sizeof(props->cert_hash));
+        else hr = E_OUTOFMEMORY;
+    }
+    engine_job_unlock(job->engine_job);
+    if (FAILED(hr))
+    {
+        CoTaskMemFree(*store);
+        CoTaskMemFree(*subject);
+        *store = *subject = NULL;
+    }
+    return hr;
 }
 
 /* behaviour.md §7.1: NULL removes the headers. */

@@ -45,10 +45,21 @@ static inline HRESULT cotask_strdup(const WCHAR *src, WCHAR **out)
     return S_OK;
 }
 
+/* clock.c: the one source of time (DESIGN.md).  clock_now() is the wall clock of BG_JOB_TIMES;
+ * clock_ticks() is monotonic milliseconds for every timer.  Both follow the debug skew described
+ * in clock.c, which clock_refresh() re-reads (at most once a second). */
+void clock_now(FILETIME *time);
+ULONGLONG clock_ticks(void);
+void clock_refresh(void);
+
 /* engine.c: the job queue and every job's data and state; the only place a state changes.  COM
  * glue validates arguments and calls these functions; the engine implements no interface.  Lock
- * order: the queue lock (the manager-level lock of STYLE.md), then at most one job lock.  Job
- * locks are recursive, so the self-locking getters may be called with the lock held. */
+ * order: the queue lock (the manager-level lock of STYLE.md), then at most one job lock, then
+ * the notifier's own lock (notify.c), which is never held while calling out.  Job locks are
+ * recursive, so the self-locking getters may be called with the lock held.
+ *
+ * None of the calls below waits for a transfer: Suspend, Cancel and Complete mark the job, bump
+ * its generation and abort the transport; the worker notices the new generation and stops. */
 
 /* The user a job belongs to, captured from the creator's token (behaviour.md §9.1).  A query
  * the token could not answer keeps its failure, which the getter returns. */
@@ -94,6 +105,12 @@ struct job_props
     BOOL headers_write_only;
     ULONG security_flags;
     WCHAR *http_method;             /* NULL: the default of the job type */
+    BOOL has_certificate;           /* the client certificate, found by hash or by subject */
+    BG_CERT_STORE_LOCATION cert_location;
+    WCHAR *cert_store_name;
+    BOOL cert_by_hash;
+    BYTE cert_hash[20];             /* SHA-1 thumbprint */
+    WCHAR *cert_subject;
 };
 
 /* One file of a job.  Only engine.c writes these fields; others read them under the job lock.
@@ -104,15 +121,42 @@ struct job_file
     WCHAR *local_name;
     WCHAR *temp_name;               /* NULL until a transfer creates the temporary file */
     UINT64 bytes_total;             /* BG_SIZE_UNKNOWN until the size is known */
-    UINT64 bytes_transferred;
+    UINT64 bytes_transferred;       /* bytes valid in the temporary file */
     BOOL completed;                 /* download: renamed by Complete; upload: sent */
     BOOL validated;                 /* content accepted through File3::SetValidationState */
+    WCHAR validator[128];           /* the transport's ETag or Last-Modified, "" if none */
+    FILETIME remote_time;           /* of the remote file, given to the local file at Complete */
+};
+
+/* The error of a job (behaviour.md §4.3, §4.4): what IBackgroundCopyError reports. */
+struct job_error
+{
+    HRESULT code;
+    BG_ERROR_CONTEXT context;
+    struct job_file *file;          /* NULL when the error concerns no file */
+    const WCHAR *protocol;          /* static "http", "https", "file"; NULL when none */
+};
+
+/* notify.c's bookkeeping for one job, kept in the job and guarded by its lock; only notify.c
+ * reads or writes it.  A "serial" numbers the job's state changes (engine_job_event()). */
+struct job_notify
+{
+    ULONG delivered_serial;         /* the TRANSFERRED or ERROR whose notification is done */
+    ULONG files_notified;           /* leading files whose FileTransferred is done */
+    ULONG cmdline_serial;           /* the callback failed for it: the command line takes over */
+    BOOL modified;                  /* a JobModification is due */
+    ULONGLONG last_modification;    /* clock_ticks() of the last JobModification sent */
+    ULONGLONG retry_at;             /* clock_ticks() before which a failure is not retried */
+    HANDLE process;                 /* the notify command line while it runs */
+    ULONG process_serial;           /* what that process was started for */
+    IUnknown *clsid_callback;       /* activated from the job's NOTIFICATION_CLSID */
 };
 
 struct engine_job;
 
 /* ServiceMain calls engine_init() before it registers the class objects and engine_shutdown()
- * after it revoked them; nothing else in the engine works before engine_init(). */
+ * after it revoked them; nothing else in the engine works before engine_init().  They start and
+ * stop the scheduler, the transfer workers and the notifier. */
 HRESULT engine_init(void);
 void engine_shutdown(void);
 void engine_free_owner(struct job_owner *owner);
@@ -140,6 +184,10 @@ ULONG engine_job_file_count(struct engine_job *job);
 BOOL engine_file_transferred(const struct job_file *file);
 /* Snapshot of the job's files in job order (malloc'd array; the files live as long as the job). */
 HRESULT engine_job_files(struct engine_job *job, struct job_file ***files, ULONG *count);
+/* Job lock held: the file at that index in job order, or NULL past the last one. */
+struct job_file *engine_job_file(struct engine_job *job, ULONG index);
+/* The job's current error, or BG_E_ERROR_INFORMATION_UNAVAILABLE when it has none. */
+HRESULT engine_job_error(struct engine_job *job, struct job_error *error);
 
 /* Enters the job lock and returns the job's properties, for reading. */
 struct job_props *engine_job_lock(struct engine_job *job);
@@ -147,16 +195,30 @@ void engine_job_unlock(struct engine_job *job);
 /* Job lock held: the owner, valid until the lock is left. */
 const struct job_owner *engine_job_owner(struct engine_job *job);
 /* Enters the job lock for a change; BG_E_INVALID_STATE (and no lock) in a final state.  End with
- * engine_job_commit(), which stamps the modification time, or engine_job_unlock() when nothing
- * changed. */
+ * engine_job_commit(), which stamps the modification time and tells the notifier, or
+ * engine_job_unlock() when nothing changed. */
 HRESULT engine_job_lock_for_change(struct engine_job *job, struct job_props **props);
 void engine_job_commit(struct engine_job *job);
+/* Job lock held, for notify.c: the state and its serial, which changes with every state change,
+ * and the notifier's bookkeeping. */
+BG_JOB_STATE engine_job_event(struct engine_job *job, ULONG *serial);
+struct job_notify *engine_job_notify(struct engine_job *job);
 
 /* Appends all the files or none (names already checked by file.c). */
 HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO *files);
 HRESULT engine_set_remote_name(struct engine_job *job, struct job_file *file, const WCHAR *name);
-/* CANCELLED, out of the queue; BG_E_INVALID_STATE when already final. */
+/* behaviour.md §3.4: QUEUED from SUSPENDED, ERROR, TRANSIENT_ERROR (error cleared) and from
+ * TRANSFERRED with files still to transfer; BG_E_EMPTY without files. */
+HRESULT engine_resume_job(struct engine_job *job);
+/* behaviour.md §3.3: SUSPENDED from any live state; the transferred bytes are kept. */
+HRESULT engine_suspend_job(struct engine_job *job);
+/* behaviour.md §3.2: CANCELLED, out of the queue, temporary files deleted; S_OK,
+ * BG_S_UNABLE_TO_DELETE_FILES, or BG_E_INVALID_STATE when already final. */
 HRESULT engine_cancel_job(struct engine_job *job);
+/* behaviour.md §3.1: renames the finished files, drops the others; S_OK,
+ * BG_S_PARTIAL_COMPLETE, BG_S_UNABLE_TO_DELETE_FILES, BG_E_INVALID_STATE, or the failure of a
+ * rename, which leaves the job TRANSFERRED with the renamed files completed. */
+HRESULT engine_complete_job(struct engine_job *job);
 
 /* job.c: a new COM object for a queued job; takes its own reference on it. */
 HRESULT job_create(struct engine_job *engine_job, IBackgroundCopyJob **out);
@@ -167,6 +229,19 @@ HRESULT file_create(struct engine_job *job, struct job_file *file, IBackgroundCo
  * name: S_OK or E_INVALIDARG. */
 HRESULT file_check_remote_name(const WCHAR *name, BG_JOB_TYPE type);
 HRESULT file_check_local_name(const WCHAR *name);
+
+/* notify.c: client notifications (behaviour.md §6), delivered by the notifier's own threads with
+ * no lock held.  The engine calls the two notify_job_*() functions with the job lock held; they
+ * only mark the job and wake a thread. */
+HRESULT notify_init(void);
+void notify_shutdown(void);
+/* The job entered TRANSFERRED or ERROR, or a file of it was transferred. */
+void notify_job_event(struct engine_job *job);
+/* Something a JobModification reports happened; settings is TRUE for a client's change, which
+ * also retries a failed notification at once (a new interface or command line may work). */
+void notify_job_modified(struct engine_job *job, BOOL settings);
+/* Frees what the job's bookkeeping holds; called when the job is destroyed, no lock held. */
+void notify_free_job(struct job_notify *notify);
 
 /* Transports (http.c, localfile.c) move the bytes of one file of a job.  The engine's worker
  * thread calls them with no lock held and reads the result fields afterwards. */
@@ -204,15 +279,42 @@ struct transfer
     const WCHAR *protocol;          /* static "http", "https" or "file" */
 };
 
-/* Downloads remote_name into temp_file from offset on, by the transport its scheme names.
- * Returns transfer->error. */
+/* localfile.c.  Downloads remote_name into temp_file from offset on, by the transport its scheme
+ * names, and returns transfer->error.  On return, whatever the outcome, temp_file holds exactly
+ * transferred bytes; final_url (never freed here) is set when a redirect happened, whatever the
+ * redirect policy.  An abort makes it return E_ABORT with context NONE. */
 HRESULT transport_download(struct transfer *transfer);
-/* From any thread: makes a running transport_download() return E_ABORT promptly. */
+/* From any thread, even after transport_download() returned: a running transport_download()
+ * returns E_ABORT within about 100 ms.  It only sets transfer->abort. */
 void transport_abort(struct transfer *transfer);
 
 /* localfile.c: checks of a new file's local name, made as the caller: S_OK or the failure. */
 HRESULT localfile_check_destination(const WCHAR *path);
 HRESULT localfile_check_source(const WCHAR *path);
+/* localfile.c: temporary files (behaviour.md §10).  create_temp makes a new hidden BITxxxx.tmp
+ * in the directory of local_name (temp_name malloc'd); open_temp reopens one and gives its size.
+ * Both share read, write and delete, so the files may be renamed or deleted while open. */
+HRESULT localfile_create_temp(const WCHAR *local_name, WCHAR **temp_name, HANDLE *file);
+HRESULT localfile_open_temp(const WCHAR *temp_name, HANDLE *file, UINT64 *size);
+/* Renames temp_name over local_name, unhides it and gives it remote_time (unless zero); only the
+ * rename can fail, with HRESULT_FROM_WIN32 of its error. */
+HRESULT localfile_commit(const WCHAR *temp_name, const WCHAR *local_name,
+                         const FILETIME *remote_time);
+/* S_OK also when the file is already gone. */
+HRESULT localfile_delete(const WCHAR *temp_name);
+
+/* The transports behind transport_download(), and what they share (localfile.c). */
+HRESULT http_download(struct transfer *transfer);       /* http.c: http:// and https:// */
+HRESULT localfile_download(struct transfer *transfer);  /* file://, UNC and local paths */
+/* Records error, context and class in transfer and returns hr. */
+HRESULT transfer_fail(struct transfer *transfer, HRESULT hr, BG_ERROR_CONTEXT context,
+                      BOOL transient);
+/* Whether a Win32 or WinHTTP error may go away by itself (behaviour.md §4.1). */
+BOOL transfer_transient(DWORD error);
+/* Appends to temp_file, counts the bytes in transferred, then calls progress. */
+HRESULT transfer_write(struct transfer *transfer, const void *data, DWORD size);
+/* Empties temp_file: transferred 0, restarted TRUE (the remote file changed). */
+HRESULT transfer_restart(struct transfer *transfer);
 
 /* enum.c: snapshot enumerators; they take their own references. */
 HRESULT enum_jobs_create(struct engine_job **jobs, ULONG count, IEnumBackgroundCopyJobs **out);
@@ -221,5 +323,8 @@ HRESULT enum_files_create(struct engine_job *job, IEnumBackgroundCopyFiles **out
 /* error.c: CoTaskMemAlloc'd text for any HRESULT (BITS codes in our words, others from the
  * system), in the language asked for. */
 HRESULT error_describe(HRESULT code, DWORD language, WCHAR **text);
+/* An IBackgroundCopyError for that error of the job, which it keeps referenced. */
+HRESULT error_create(struct engine_job *job, const struct job_error *error,
+                     IBackgroundCopyError **out);
 
 #endif /* QMGR_PRIVATE_H */

@@ -1,0 +1,1888 @@
+/* HTTP and HTTPS downloads (wire-and-tools.md §1): HEAD for the size and the validators, then
+ * GETs with "Range: bytes=<first missing byte>-" and If-Range, so that a file that changed on
+ * the server starts again from 0 instead of splicing two versions (behaviour.md §10).
+ *
+ * Two clients reach the server.  Plain http:// without a proxy goes over our own HTTP/1.1
+ * client on non-blocking Winsock sockets: Wine 8's WinHTTP reads 8 KiB per socket call and
+ * tops out near 70 MB/s over loopback, several times slower than curl.  https:// and proxies go
+ * through WinHTTP, whose blocking calls run on a helper thread: in Wine 8 closing a handle does
+ * not interrupt a call in progress (it returns when the server answers or after the 30 s
+ * receive timeout), and a request that timed out must not be read again.  An abort abandons the
+ * helper, which finishes its call alone and frees what it holds.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <winhttp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+
+DEFAULT_DEBUG_CHANNEL(qmgr);
+
+#define HTTP_BUFFER_SIZE (1 << 20)  /* one write and one progress call per chunk at most */
+#define HTTP_HEAD_MAX 65536         /* longest response head, and the socket's read-ahead */
+#define HTTP_MAX_REDIRECTS 10       /* WinHTTP's default (wire-and-tools.md §1.5) */
+#define HTTP_MAX_RESTARTS 2         /* changes of the remote file seen within one attempt */
+#define HTTP_POLL_MS 100            /* how long a wait goes without looking at the abort flag */
+#define HTTP_CONNECT_POLLS 600      /* 60 s to connect, WinHTTP's default */
+#define HTTP_RECEIVE_POLLS 300      /* 30 s without a byte, WinHTTP's default */
+
+#define HTTP_STATUS_HRESULT(status) ((HRESULT)(0x80190000 | (status)))  /* BG_E_HTTP_ERROR_xxx */
+
+static const WCHAR user_agent[] = L"Microsoft BITS/7.8";    /* wire-and-tools.md §0.1 */
+
+/* The head of a response, whichever client read it. */
+struct http_response
+{
+    DWORD status;
+    int minor;                      /* HTTP/1.<minor> */
+    BOOL bad;                       /* a header we cannot read */
+    UINT64 length;                  /* Content-Length, BG_SIZE_UNKNOWN when absent */
+    BOOL has_range;                 /* Content-Range "bytes first-last/size" */
+    BOOL unsatisfied;               /* Content-Range "bytes * /size" (of a 416) */
+    UINT64 first, last, size;       /* size BG_SIZE_UNKNOWN for "/ *" */
+    BOOL encoded;                   /* a content or transfer coding we cannot undo */
+    BOOL chunked;                   /* Transfer-Encoding: chunked */
+    BOOL close;                     /* Connection: close */
+    BOOL keep_alive;                /* Connection: keep-alive */
+    char etag[128];
+    char modified[64];
+    char *location;                 /* malloc'd */
+};
+
+/* An http:// or https:// URL, taken apart. */
+struct url
+{
+    BOOL secure;
+    WCHAR *host;                    /* without the brackets of an IPv6 literal */
+    BOOL ipv6;
+    INTERNET_PORT port;
+    WCHAR *path;                    /* path and query, without fragment; "/" at least */
+};
+
+/* Runs the blocking calls of one download, one at a time, while the worker waits and watches
+ * the abort flag.  Counted: the worker's reference and the thread's. */
+struct helper
+{
+    LONG refcount;
+    HMODULE module;                 /* keeps qmgr.dll loaded while the thread runs */
+    HANDLE start;                   /* auto-reset: a call is ready, or quit is set */
+    HANDLE done;                    /* auto-reset: the call returned */
+    volatile LONG quit;             /* the worker left: end after the current call */
+    volatile LONG flush;            /* a read should return what it has */
+    void (*call)(struct helper *helper);
+    HINTERNET session;              /* the handles are closed by the thread when it ends */
+    HINTERNET connect;
+    HINTERNET request;
+    BOOL ok;
+    DWORD error;
+    BYTE *buffer;                   /* reads: HTTP_BUFFER_SIZE bytes */
+    DWORD count;
+    WCHAR *name;                    /* lookups: a host name, or the URL of a proxy lookup */
+    WCHAR *script;                  /* proxy lookups: the configuration script's URL */
+    WCHAR service[8];
+    ADDRINFOW *addrs;
+    WINHTTP_AUTOPROXY_OPTIONS autoproxy;
+    WINHTTP_PROXY_INFO proxy;       /* GlobalAlloc'd strings */
+};
+
+enum body { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
+enum chunk { CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, CHUNK_TRAILER };
+
+/* Our HTTP/1.1 client: one connection, kept alive between requests to the same server. */
+struct sock
+{
+    SOCKET socket;                  /* INVALID_SOCKET when closed */
+    WCHAR *host;                    /* where it is connected to */
+    INTERNET_PORT port;
+    BOOL keep;                      /* may carry another request once this body is over */
+    char *in;                       /* HTTP_HEAD_MAX bytes read ahead: heads, chunk lines */
+    DWORD in_start, in_end;
+    enum body body;
+    enum chunk chunk;
+    UINT64 left;                    /* BODY_LENGTH: bytes to come; BODY_CHUNKED: of the chunk */
+    BOOL done;                      /* the body is over */
+};
+
+struct download
+{
+    struct transfer *transfer;
+    WCHAR *url;                     /* where requests go: the remote name, then redirect targets */
+    BOOL redirected;
+    BOOL raw;                       /* the current response comes from sock, else from WinHTTP */
+    HRESULT pending;                /* a read failure, reported after the bytes before it */
+    struct helper *helper;          /* NULL until a blocking call needs it */
+    WCHAR *proxy_key;               /* "scheme://host:port" the proxy below was found for */
+    WCHAR *proxy;                   /* NULL: direct connection */
+    WCHAR *proxy_bypass;
+    BOOL session_set;               /* the helper's session has the proxy below */
+    WCHAR *session_proxy;
+    WCHAR *session_bypass;
+    BOOL wsa;                       /* WSAStartup() done */
+    struct sock sock;
+    BYTE *buffer;                   /* socket reads: HTTP_BUFFER_SIZE bytes */
+};
+
+static void response_init(struct http_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->length = BG_SIZE_UNKNOWN;
+    resp->size = BG_SIZE_UNKNOWN;
+}
+
+static void response_clear(struct http_response *resp)
+{
+    free(resp->location);
+    response_init(resp);
+}
+
+/* Decimal digits to their end; FALSE without digits or on overflow. */
+static BOOL parse_u64(const char **str, UINT64 *value)
+{
+    const char *p = *str;
+
+    *value = 0;
+    if (*p < '0' || *p > '9') return FALSE;
+    for (; *p >= '0' && *p <= '9'; p++)
+    {
+        if (*value > (~(UINT64)0 - (*p - '0')) / 10) return FALSE;
+        *value = *value * 10 + (*p - '0');
+    }
+    *str = p;
+    return TRUE;
+}
+
+/* "bytes first-last/size", "bytes first-last/ *" or "bytes * /size" (RFC 9110 §14.4). */
+static void parse_content_range(struct http_response *resp, const char *value)
+{
+    const char *p = value + 5;
+
+    if (_strnicmp(value, "bytes", 5) || (*p != ' ' && *p != '\t')) return;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '*')
+    {
+        p++;
+        if (*p++ != '/' || !parse_u64(&p, &resp->size) || *p) return;
+        resp->unsatisfied = TRUE;
+        return;
+    }
+    if (!parse_u64(&p, &resp->first) || *p++ != '-' || !parse_u64(&p, &resp->last)
+            || *p++ != '/')
+        return;
+    if (*p == '*') p++;
+    else if (!parse_u64(&p, &resp->size)) return;
+    if (*p || resp->last < resp->first
+            || (resp->size != BG_SIZE_UNKNOWN && resp->last >= resp->size))
+        return;
+    resp->has_range = TRUE;
+}
+
+/* Whether a comma-separated header value lists token (case-insensitive). */
+static BOOL has_token(const char *value, const char *token, BOOL last_only)
+{
+    size_t len = strlen(token);
+    const char *p = value, *end;
+    BOOL found = FALSE;
+
+    while (*p)
+    {
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        if (!*p) break;
+        end = p;
+        while (*end && *end != ',') end++;
+        found = (size_t)(end - p) >= len && !_strnicmp(p, token, len)
+                && (p[len] == ',' || p[len] == ' ' || p[len] == '\t' || p[len] == ';' || !p[len]);
+        if (found && !last_only) return TRUE;
+        p = end;
+    }
+    return found;
+}
+
+/* One header of a response, name and value without surrounding blanks.  The first of repeated
+ * headers counts; a second Content-Length that disagrees makes the response bad. */
+static void response_header(struct http_response *resp, const char *name, const char *value)
+{
+    if (!_stricmp(name, "Content-Length"))
+    {
+        const char *p = value;
+        UINT64 length;
+
+        if (!parse_u64(&p, &length) || *p
+                || (resp->length != BG_SIZE_UNKNOWN && resp->length != length))
+            resp->bad = TRUE;
+        else resp->length = length;
+    }
+    else if (!_stricmp(name, "Content-Range"))
+    {
+        if (!resp->has_range && !resp->unsatisfied) parse_content_range(resp, value);
+    }
+    else if (!_stricmp(name, "Content-Encoding"))
+    {
+        if (*value && _stricmp(value, "identity")) resp->encoded = TRUE;
+    }
+    else if (!_stricmp(name, "Transfer-Encoding"))
+    {
+        if (has_token(value, "chunked", TRUE)) resp->chunked = TRUE;
+        if (_stricmp(value, "chunked") && _stricmp(value, "identity")) resp->encoded = TRUE;
+    }
+    else if (!_stricmp(name, "Connection"))
+    {
+        if (has_token(value, "close", FALSE)) resp->close = TRUE;
+        if (has_token(value, "keep-alive", FALSE)) resp->keep_alive = TRUE;
+    }
+    else if (!_stricmp(name, "ETag"))
+    {
+        if (!resp->etag[0] && strlen(value) < sizeof(resp->etag)) strcpy(resp->etag, value);
+    }
+    else if (!_stricmp(name, "Last-Modified"))
+    {
+        if (!resp->modified[0] && strlen(value) < sizeof(resp->modified))
+            strcpy(resp->modified, value);
+    }
+    else if (!_stricmp(name, "Location"))
+    {
+        if (!resp->location && !(resp->location = _strdup(value))) resp->bad = TRUE;
+    }
+}
+
+static char *trim(char *str)
+{
+    char *end;
+
+    while (*str == ' ' || *str == '\t') str++;
+    end = str + strlen(str);
+    while (end > str && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) end--;
+    *end = 0;
+    return str;
+}
+
+/* Parses a head: status line and header lines, NUL-terminated, modified in place.  FALSE
+ * when the status line is not HTTP/1.x. */
+static BOOL parse_head(char *head, struct http_response *resp)
+{
+    char *line = head, *next, *colon;
+    unsigned int status;
+    int major, minor;
+
+    next = strchr(line, '\n');
+    if (next) *next++ = 0;
+    if (strncmp(line, "HTTP/", 5) || sscanf(line + 5, "%d.%d %3u", &major, &minor, &status) != 3
+            || major != 1 || status < 100)
+        return FALSE;
+    resp->status = status;
+    resp->minor = minor;
+    while ((line = next) && *line && *line != '\r')
+    {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        if (!(colon = strchr(line, ':'))) continue;
+        *colon = 0;
+        response_header(resp, trim(line), trim(colon + 1));
+    }
+    /* RFC 9112 §6.3: chunked framing wins over Content-Length. */
+    if (resp->chunked) resp->length = BG_SIZE_UNKNOWN;
+    return TRUE;
+}
+
+/* wire-and-tools.md §1.4: what identifies a version of the remote file.  Its ETag when strong
+ * (If-Range takes no weak one), else its Last-Modified date, else nothing. */
+static void response_validator(const struct http_response *resp, WCHAR *out, size_t size)
+{
+    const char *src = "";
+    size_t i;
+
+    if (resp->etag[0] && strncmp(resp->etag, "W/", 2)) src = resp->etag;
+    else if (resp->modified[0]) src = resp->modified;
+    for (i = 0; src[i] && i < size - 1; i++) out[i] = (unsigned char)src[i];
+    out[i] = 0;
+}
+
+static void response_time(const struct http_response *resp, FILETIME *time)
+{
+    WCHAR text[ARRAYSIZE(resp->modified)];
+    SYSTEMTIME st;
+    size_t i;
+
+    if (!resp->modified[0]) return;
+    for (i = 0; resp->modified[i]; i++) text[i] = (unsigned char)resp->modified[i];
+    text[i] = 0;
+    if (!WinHttpTimeToSystemTime(text, &st) || !SystemTimeToFileTime(&st, time))
+        WARN("bad Last-Modified %s\n", resp->modified);
+}
+
+static void url_free(struct url *url)
+{
+    free(url->host);
+    free(url->path);
+}
+
+/* Takes an http:// or https:// URL apart (RFC 3986 §3); user information is ignored. */
+static HRESULT url_parse(const WCHAR *text, struct url *url)
+{
+    const WCHAR *p, *auth_end, *host, *host_end, *port = NULL, *path_end;
+    unsigned long number = 0;
+    size_t len;
+
+    memset(url, 0, sizeof(*url));
+    if (!_wcsnicmp(text, L"http://", 7)) p = text + 7;
+    else if (!_wcsnicmp(text, L"https://", 8))
+    {
+        p = text + 8;
+        url->secure = TRUE;
+    }
+    else return HRESULT_FROM_WIN32(ERROR_WINHTTP_UNRECOGNIZED_SCHEME);
+    auth_end = p + wcscspn(p, L"/?#");
+    for (host = auth_end; host > p && host[-1] != '@'; host--);
+    if (*host == '[')
+    {
+        host_end = wmemchr(host, ']', auth_end - host);
+        if (!host_end) return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_URL);
+        if (host_end + 1 < auth_end)
+        {
+            if (host_end[1] != ':') return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_URL);
+            port = host_end + 2;
+        }
+        host++;
+        url->ipv6 = TRUE;
+    }
+    else
+    {
+        host_end = wmemchr(host, ':', auth_end - host);
+        if (host_end) port = host_end + 1;
+        else host_end = auth_end;
+    }
+    if (host_end == host) return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_URL);
+    if (port && port < auth_end)
+    {
+        for (; port < auth_end; port++)
+        {
+            if (*port < '0' || *port > '9' || (number = number * 10 + (*port - '0')) > 65535)
+                return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_URL);
+        }
+        if (!number) return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_URL);
+    }
+    url->port = number ? (INTERNET_PORT)number : url->secure ? 443 : 80;
+
+    len = host_end - host;
+    path_end = auth_end + wcscspn(auth_end, L"#");
+    url->host = malloc((len + 1) * sizeof(WCHAR));
+    url->path = malloc((path_end - auth_end + 2) * sizeof(WCHAR));
+    if (!url->host || !url->path)
+    {
+        url_free(url);
+        return E_OUTOFMEMORY;
+    }
+    memcpy(url->host, host, len * sizeof(WCHAR));
+    url->host[len] = 0;
+    len = 0;
+    if (*auth_end != '/') url->path[len++] = '/';
+    memcpy(url->path + len, auth_end, (path_end - auth_end) * sizeof(WCHAR));
+    url->path[len + (path_end - auth_end)] = 0;
+    return S_OK;
+}
+
+/* The absolute URL a Location header points to, relative to base (RFC 3986 §5.2, without
+ * removing dot segments, which servers resolve).  NULL when out of memory. */
+static WCHAR *url_resolve(const WCHAR *base, const char *location)
+{
+    const WCHAR *auth, *path, *keep_end;
+    WCHAR *loc, *result;
+    size_t keep, len;
+    int size;
+
+    size = MultiByteToWideChar(CP_UTF8, 0, location, -1, NULL, 0);
+    if (size <= 0) size = MultiByteToWideChar(CP_ACP, 0, location, -1, NULL, 0);
+    if (size <= 0 || !(loc = malloc(size * sizeof(WCHAR)))) return NULL;
+    if (!MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, location, -1, loc, size))
+        MultiByteToWideChar(CP_ACP, 0, location, -1, loc, size);
+
+    len = wcsspn(loc, L"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+    if (len && loc[len] == ':' && iswalpha(loc[0])) return loc;
+
+    auth = wcsstr(base, L"://") + 3;
+    path = auth + wcscspn(auth, L"/?#");
+    if (loc[0] == '/' && loc[1] == '/') keep_end = auth - 2;          /* "scheme:" */
+    else if (loc[0] == '/') keep_end = path;
+    else if (loc[0] == '?') keep_end = path + wcscspn(path, L"?#");
+    else if (!loc[0] || loc[0] == '#') keep_end = path + wcscspn(path, L"#");
+    else
+    {
+        const WCHAR *query = path + wcscspn(path, L"?#");
+
+        for (keep_end = query; keep_end > path && keep_end[-1] != '/'; keep_end--);
+    }
+    keep = keep_end - base;
+    len = wcslen(loc);
+    result = malloc((keep + len + 2) * sizeof(WCHAR));
+    if (result)
+    {
+        memcpy(result, base, keep * sizeof(WCHAR));
+        if (keep_end == path && loc[0] && loc[0] != '/' && loc[0] != '?' && loc[0] != '#')
+            result[keep++] = '/';
+        memcpy(result + keep, loc, (len + 1) * sizeof(WCHAR));
+    }
+    free(loc);
+    return result;
+}
+
+/* Wine 8's WinHTTP reports some socket failures with their Winsock code (WSAETIMEDOUT for a
+ * receive timeout); our client meets the same codes.  Both get their WinHTTP meaning. */
+static DWORD socket_error_to_winhttp(DWORD error, DWORD fallback)
+{
+    switch (error)
+    {
+    case WSAETIMEDOUT:
+        return ERROR_WINHTTP_TIMEOUT;
+    case WSAECONNREFUSED:
+    case WSAENETUNREACH:
+    case WSAEHOSTUNREACH:
+    case WSAENETDOWN:
+    case WSAEADDRNOTAVAIL:
+        return ERROR_WINHTTP_CANNOT_CONNECT;
+    case WSAHOST_NOT_FOUND:
+    case WSANO_DATA:
+    case WSATRY_AGAIN:
+    case WSANO_RECOVERY:
+        return ERROR_WINHTTP_NAME_NOT_RESOLVED;
+    case WSAECONNRESET:
+    case WSAECONNABORTED:
+    case WSAESHUTDOWN:
+    case WSAENETRESET:
+    case WSAENOTCONN:
+        return ERROR_WINHTTP_CONNECTION_ERROR;
+    }
+    return fallback;
+}
+
+static void helper_release(struct helper *helper)
+{
+    if (InterlockedDecrement(&helper->refcount)) return;
+    CloseHandle(helper->start);
+    CloseHandle(helper->done);
+    free(helper->buffer);
+    free(helper->name);
+    free(helper->script);
+    if (helper->addrs) FreeAddrInfoW(helper->addrs);
+    if (helper->proxy.lpszProxy) GlobalFree(helper->proxy.lpszProxy);
+    if (helper->proxy.lpszProxyBypass) GlobalFree(helper->proxy.lpszProxyBypass);
+    free(helper);
+}
+
+/* Between calls only, or on the helper's own thread. */
+static void helper_close_request(struct helper *helper)
+{
+    if (helper->request) WinHttpCloseHandle(helper->request);
+    if (helper->connect) WinHttpCloseHandle(helper->connect);
+    helper->request = helper->connect = NULL;
+}
+
+static DWORD WINAPI helper_thread(void *arg)
+{
+    struct helper *helper = arg;
+    HMODULE module = helper->module;
+
+    while (WaitForSingleObject(helper->start, INFINITE) == WAIT_OBJECT_0 && !helper->quit)
+    {
+        helper->call(helper);
+        SetEvent(helper->done);
+    }
+    helper_close_request(helper);
+    if (helper->session) WinHttpCloseHandle(helper->session);
+    helper_release(helper);
+    FreeLibraryAndExitThread(module, 0);
+}
+
+static HRESULT helper_create(struct download *dl)
+{
+    struct helper *helper = calloc(1, sizeof(*helper));
+    HANDLE thread;
+    HRESULT hr;
+
+    if (!helper) return E_OUTOFMEMORY;
+    helper->refcount = 1;
+    helper->start = CreateEventW(NULL, FALSE, FALSE, NULL);
+    helper->done = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (!helper->start || !helper->done
+            || !GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                                   (const WCHAR *)helper_thread, &helper->module))
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        if (helper->start) CloseHandle(helper->start);
+        if (helper->done) CloseHandle(helper->done);
+        free(helper);
+        return hr;
+    }
+    helper->refcount = 2;
+    thread = CreateThread(NULL, 0, helper_thread, helper, 0, NULL);
+    if (!thread)
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        FreeLibrary(helper->module);
+        helper->refcount = 1;
+        helper_release(helper);
+        return hr;
+    }
+    CloseHandle(thread);
+    dl->helper = helper;
+    dl->session_set = FALSE;
+    return S_OK;
+}
+
+/* Lets the helper go: it ends after its current call, if any, and frees everything. */
+static void helper_abandon(struct download *dl)
+{
+    struct helper *helper = dl->helper;
+
+    dl->helper = NULL;
+    InterlockedExchange(&helper->quit, TRUE);
+    SetEvent(helper->start);
+    helper_release(helper);
+}
+
+/* Runs call on the helper thread and waits for it; E_ABORT when the transfer is aborted
+ * meanwhile, and then the helper is abandoned with the call. */
+static HRESULT helper_run(struct download *dl, void (*call)(struct helper *helper))
+{
+    struct helper *helper = dl->helper;
+    DWORD ret;
+
+    helper->call = call;
+    InterlockedExchange(&helper->flush, FALSE);
+    SetEvent(helper->start);
+    while ((ret = WaitForSingleObject(helper->done, HTTP_POLL_MS)) == WAIT_TIMEOUT)
+    {
+        if (dl->transfer->abort)
+        {
+            TRACE("abandoning a blocked call\n");
+            helper_abandon(dl);
+            return E_ABORT;
+        }
+        InterlockedExchange(&helper->flush, TRUE);
+    }
+    if (ret == WAIT_OBJECT_0) return S_OK;
+    ret = GetLastError();
+    ERR("waiting for the helper failed, error %lu\n", ret);
+    helper_abandon(dl);
+    return HRESULT_FROM_WIN32(ret);
+}
+
+static void call_lookup(struct helper *helper)
+{
+    ADDRINFOW hints;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    helper->error = GetAddrInfoW(helper->name, helper->service, &hints, &helper->addrs);
+}
+
+static void call_send(struct helper *helper)
+{
+    helper->ok = WinHttpSendRequest(helper->request, WINHTTP_NO_ADDITIONAL_HEADERS, 0,
+                                    WINHTTP_NO_REQUEST_DATA, 0, 0, 0)
+                 && WinHttpReceiveResponse(helper->request, NULL);
+    helper->error = helper->ok ? 0 : GetLastError();
+}
+
+/* Fills the buffer, or returns earlier at the end of the body or when asked to flush.  An
+ * error after some bytes keeps them (count) with ok FALSE. */
+static void call_read(struct helper *helper)
+{
+    DWORD avail, got;
+
+    helper->count = 0;
+    helper->ok = TRUE;
+    helper->error = 0;
+    while (helper->count < HTTP_BUFFER_SIZE)
+    {
+        if (!WinHttpQueryDataAvailable(helper->request, &avail)) goto failed;
+        if (!avail) break;
+        avail = min(avail, HTTP_BUFFER_SIZE - helper->count);
+        if (!WinHttpReadData(helper->request, helper->buffer + helper->count, avail, &got))
+            goto failed;
+        if (!got) break;
+        helper->count += got;
+        if (helper->flush || helper->quit) break;
+    }
+    return;
+
+failed:
+    helper->ok = FALSE;
+    helper->error = GetLastError();
+}
+
+static void call_autoproxy(struct helper *helper)
+{
+    helper->ok = WinHttpGetProxyForUrl(helper->session, helper->name, &helper->autoproxy,
+                                       &helper->proxy);
+    helper->error = helper->ok ? 0 : GetLastError();
+}
+
+static BOOL same_string(const WCHAR *a, const WCHAR *b)
+{
+    return a == b || (a && b && !wcscmp(a, b));
+}
+
+/* The helper with a WinHTTP session; with proxy, one that goes through dl->proxy.  Wine 8
+ * ignores WINHTTP_OPTION_PROXY on a request (a FIXME), so the session carries the proxy, and
+ * changes with it. */
+static HRESULT winhttp_session(struct download *dl, BOOL proxy)
+{
+    struct helper *helper;
+    HRESULT hr;
+
+    if (!dl->helper && FAILED(hr = helper_create(dl))) return hr;
+    helper = dl->helper;
+    if (helper->session && (!proxy || (dl->session_set && same_string(dl->session_proxy, dl->proxy)
+                                       && same_string(dl->session_bypass, dl->proxy_bypass))))
+        return S_OK;
+    helper_close_request(helper);
+    if (helper->session) WinHttpCloseHandle(helper->session);
+    free(dl->session_proxy);
+    free(dl->session_bypass);
+    dl->session_proxy = dl->session_bypass = NULL;
+    dl->session_set = FALSE;
+    if (proxy && dl->proxy)
+        helper->session = WinHttpOpen(user_agent, WINHTTP_ACCESS_TYPE_NAMED_PROXY, dl->proxy,
+                                      dl->proxy_bypass ? dl->proxy_bypass : WINHTTP_NO_PROXY_BYPASS,
+                                      0);
+    else helper->session = WinHttpOpen(user_agent, WINHTTP_ACCESS_TYPE_NO_PROXY,
+                                       WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
+    if (!helper->session) return HRESULT_FROM_WIN32(GetLastError());
+    if (!proxy) return S_OK;
+    if ((dl->proxy && !(dl->session_proxy = _wcsdup(dl->proxy)))
+            || (dl->proxy_bypass && !(dl->session_bypass = _wcsdup(dl->proxy_bypass))))
+        return E_OUTOFMEMORY;
+    dl->session_set = TRUE;
+    return S_OK;
+}
+
+static HRESULT proxy_set(struct download *dl, const WCHAR *proxy, const WCHAR *bypass)
+{
+    WCHAR *p;
+
+    if (!proxy || !proxy[0]) return S_OK;
+    if (!(dl->proxy = _wcsdup(proxy))) return E_OUTOFMEMORY;
+    /* wire-and-tools.md §1.10: lists are space-delimited, and bitsadmin takes commas too. */
+    for (p = dl->proxy; *p; p++) if (*p == ',') *p = ' ';
+    if (bypass && bypass[0] && !(dl->proxy_bypass = _wcsdup(bypass))) return E_OUTOFMEMORY;
+    return S_OK;
+}
+
+/* WPAD or a configuration script for dl->url; S_FALSE when it gives nothing. */
+static HRESULT proxy_auto(struct download *dl, DWORD flags, const WCHAR *script)
+{
+    struct helper *helper;
+    HRESULT hr;
+
+    hr = winhttp_session(dl, FALSE);
+    if (FAILED(hr)) return hr;
+    helper = dl->helper;
+    free(helper->name);
+    free(helper->script);
+    helper->script = NULL;
+    if (!(helper->name = _wcsdup(dl->url)) || (script && !(helper->script = _wcsdup(script))))
+        return E_OUTOFMEMORY;
+    memset(&helper->autoproxy, 0, sizeof(helper->autoproxy));
+    helper->autoproxy.dwFlags = flags;
+    helper->autoproxy.dwAutoDetectFlags = WINHTTP_AUTO_DETECT_TYPE_DHCP
+                                          | WINHTTP_AUTO_DETECT_TYPE_DNS_A;
+    helper->autoproxy.lpszAutoConfigUrl = helper->script;
+    helper->autoproxy.fAutoLogonIfChallenged = TRUE;
+    hr = helper_run(dl, call_autoproxy);
+    if (FAILED(hr)) return hr;
+    if (!helper->ok)
+    {
+        TRACE("no automatic proxy, error %lu\n", helper->error);
+        return S_FALSE;
+    }
+    if (helper->proxy.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY)
+        hr = proxy_set(dl, helper->proxy.lpszProxy, helper->proxy.lpszProxyBypass);
+    if (helper->proxy.lpszProxy) GlobalFree(helper->proxy.lpszProxy);
+    if (helper->proxy.lpszProxyBypass) GlobalFree(helper->proxy.lpszProxyBypass);
+    memset(&helper->proxy, 0, sizeof(helper->proxy));
+    return hr;
+}
+
+/* BG_JOB_PROXY_USAGE_PRECONFIG: the user's settings (automatic ones first, then the named
+ * proxy), else WinHTTP's own default configuration. */
+static HRESULT proxy_preconfig(struct download *dl)
+{
+    WINHTTP_CURRENT_USER_IE_PROXY_CONFIG ie;
+    WINHTTP_PROXY_INFO info;
+    HRESULT hr = S_FALSE;
+
+    memset(&ie, 0, sizeof(ie));
+    if (WinHttpGetIEProxyConfigForCurrentUser(&ie))
+    {
+        if (ie.fAutoDetect || ie.lpszAutoConfigUrl)
+            hr = proxy_auto(dl, (ie.fAutoDetect ? WINHTTP_AUTOPROXY_AUTO_DETECT : 0)
+                            | (ie.lpszAutoConfigUrl ? WINHTTP_AUTOPROXY_CONFIG_URL : 0),
+                            ie.lpszAutoConfigUrl);
+        if (hr == S_FALSE && ie.lpszProxy) hr = proxy_set(dl, ie.lpszProxy, ie.lpszProxyBypass);
+        if (ie.lpszAutoConfigUrl) GlobalFree(ie.lpszAutoConfigUrl);
+        if (ie.lpszProxy) GlobalFree(ie.lpszProxy);
+        if (ie.lpszProxyBypass) GlobalFree(ie.lpszProxyBypass);
+    }
+    if (hr != S_FALSE) return hr;
+    memset(&info, 0, sizeof(info));
+    if (!WinHttpGetDefaultProxyConfiguration(&info)) return S_OK;
+    if (info.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY)
+        hr = proxy_set(dl, info.lpszProxy, info.lpszProxyBypass);
+    if (info.lpszProxy) GlobalFree(info.lpszProxy);
+    if (info.lpszProxyBypass) GlobalFree(info.lpszProxyBypass);
+    return hr;
+}
+
+/* wire-and-tools.md §1.10: the proxy for url under the job's proxy usage, in dl->proxy (NULL for
+ * a direct connection), found once per scheme, host and port.  Records a failure. */
+static HRESULT http_find_proxy(struct download *dl, const struct url *url)
+{
+    struct transfer *transfer = dl->transfer;
+    size_t len = wcslen(url->host) + 16;
+    WCHAR *key = malloc(len * sizeof(WCHAR));
+    HRESULT hr = S_OK;
+
+    if (!key)
+        return transfer_fail(transfer, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
+    swprintf(key, len, L"%ls://%ls:%u", url->secure ? L"https" : L"http", url->host, url->port);
+    if (dl->proxy_key && !wcscmp(dl->proxy_key, key))
+    {
+        free(key);
+        return S_OK;
+    }
+    free(dl->proxy_key);
+    free(dl->proxy);
+    free(dl->proxy_bypass);
+    dl->proxy_key = key;
+    dl->proxy = dl->proxy_bypass = NULL;
+
+    switch (transfer->proxy_usage)
+    {
+    case BG_JOB_PROXY_USAGE_NO_PROXY:
+        break;
+    case BG_JOB_PROXY_USAGE_OVERRIDE:
+        hr = proxy_set(dl, transfer->proxy_list, transfer->proxy_bypass_list);
+        break;
+    case BG_JOB_PROXY_USAGE_AUTODETECT:
+        hr = proxy_auto(dl, WINHTTP_AUTOPROXY_AUTO_DETECT, NULL);
+        break;
+    default:
+        hr = proxy_preconfig(dl);
+        break;
+    }
+    if (hr == E_ABORT) return transfer_fail(transfer, hr, BG_ERROR_CONTEXT_NONE, FALSE);
+    if (FAILED(hr))
+    {
+        /* Forgotten, so that a later request does not take the half-found settings. */
+        WARN("no proxy settings for %s, hr %#lx\n", debugstr_w(key), hr);
+        free(dl->proxy_key);
+        dl->proxy_key = NULL;
+        return transfer_fail(transfer, hr, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
+    }
+    TRACE("%s: proxy %s, bypass %s\n", debugstr_w(key), debugstr_w(dl->proxy),
+          debugstr_w(dl->proxy_bypass));
+    return S_OK;
+}
+
+static void sock_close(struct download *dl)
+{
+    struct sock *sock = &dl->sock;
+
+    if (sock->socket != INVALID_SOCKET) closesocket(sock->socket);
+    sock->socket = INVALID_SOCKET;
+    free(sock->host);
+    sock->host = NULL;
+    sock->in_start = sock->in_end = 0;
+    sock->keep = FALSE;
+}
+
+/* Waits up to HTTP_POLL_MS for the socket to be readable (or writable); S_FALSE on timeout. */
+static HRESULT sock_wait(struct download *dl, BOOL write)
+{
+    struct timeval timeout = { 0, HTTP_POLL_MS * 1000 };
+    fd_set set, errors;
+    int ret;
+
+    if (dl->transfer->abort) return E_ABORT;
+    FD_ZERO(&set);
+    FD_SET(dl->sock.socket, &set);
+    FD_ZERO(&errors);
+    FD_SET(dl->sock.socket, &errors);
+    ret = select(0, write ? NULL : &set, write ? &set : NULL, &errors, &timeout);
+    if (dl->transfer->abort) return E_ABORT;
+    if (ret == SOCKET_ERROR)
+        return HRESULT_FROM_WIN32(socket_error_to_winhttp(WSAGetLastError(),
+                                                          ERROR_WINHTTP_CONNECTION_ERROR));
+    return ret ? S_OK : S_FALSE;
+}
+
+/* Receives at most len bytes: S_OK with *got > 0, or with *got 0 when nothing came and wait is
+ * FALSE; S_FALSE at the end of the stream. */
+static HRESULT sock_recv(struct download *dl, char *dst, DWORD len, BOOL wait, DWORD *got)
+{
+    unsigned int idle = 0;
+    HRESULT hr;
+    int ret;
+
+    *got = 0;
+    for (;;)
+    {
+        ret = recv(dl->sock.socket, dst, (int)min(len, 0x40000000), 0);
+        if (ret > 0)
+        {
+            *got = ret;
+            return S_OK;
+        }
+        if (!ret) return S_FALSE;
+        ret = WSAGetLastError();
+        if (ret != WSAEWOULDBLOCK)
+            return HRESULT_FROM_WIN32(socket_error_to_winhttp(ret, ERROR_WINHTTP_CONNECTION_ERROR));
+        if (!wait) return S_OK;
+        hr = sock_wait(dl, FALSE);
+        if (FAILED(hr)) return hr;
+        if (hr == S_FALSE && ++idle >= HTTP_RECEIVE_POLLS)
+        {
+            WARN("no data for %u ms\n", HTTP_RECEIVE_POLLS * HTTP_POLL_MS);
+            return HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT);
+        }
+    }
+}
+
+/* Reads more into the read-ahead buffer, waiting; S_FALSE at the end of the stream. */
+static HRESULT sock_fill(struct download *dl)
+{
+    struct sock *sock = &dl->sock;
+    DWORD got;
+    HRESULT hr;
+
+    if (sock->in_start == sock->in_end) sock->in_start = sock->in_end = 0;
+    else if (sock->in_start && sock->in_end >= HTTP_HEAD_MAX - 1)
+    {
+        memmove(sock->in, sock->in + sock->in_start, sock->in_end - sock->in_start);
+        sock->in_end -= sock->in_start;
+        sock->in_start = 0;
+    }
+    if (sock->in_end >= HTTP_HEAD_MAX - 1)
+    {
+        WARN("response head or chunk line too long\n");
+        return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+    }
+    /* One byte stays free for the terminator of a head. */
+    hr = sock_recv(dl, sock->in + sock->in_end, HTTP_HEAD_MAX - 1 - sock->in_end, TRUE, &got);
+    if (hr == S_OK) sock->in_end += got;
+    return hr;
+}
+
+/* The next line of the read-ahead buffer, NUL-terminated without its CRLF.  With wait FALSE,
+ * *line is NULL when no whole line is there yet. */
+static HRESULT sock_line(struct download *dl, BOOL wait, char **line)
+{
+    struct sock *sock = &dl->sock;
+    char *start, *nl;
+    HRESULT hr;
+
+    for (;;)
+    {
+        start = sock->in + sock->in_start;
+        if ((nl = memchr(start, '\n', sock->in_end - sock->in_start)))
+        {
+            *nl = 0;
+            if (nl > start && nl[-1] == '\r') nl[-1] = 0;
+            sock->in_start = nl + 1 - sock->in;
+            *line = start;
+            return S_OK;
+        }
+        *line = NULL;
+        if (!wait) return S_OK;
+        hr = sock_fill(dl);
+        if (hr == S_FALSE) return HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR);
+        if (FAILED(hr)) return hr;
+    }
+}
+
+/* Connects non-blocking to one address, polling for the abort flag. */
+static HRESULT sock_connect_to(struct download *dl, const ADDRINFOW *ai, DWORD *error)
+{
+    SOCKET s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    unsigned int polls = 0;
+    u_long nonblocking = 1;
+    int one = 1, len;
+    HRESULT hr;
+
+    if (s == INVALID_SOCKET)
+    {
+        *error = WSAGetLastError();
+        return S_FALSE;
+    }
+    dl->sock.socket = s;
+    if (ioctlsocket(s, FIONBIO, &nonblocking))
+    {
+        *error = WSAGetLastError();
+        return S_FALSE;
+    }
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof(one));
+    if (!connect(s, ai->ai_addr, (int)ai->ai_addrlen)) return S_OK;
+    if ((*error = WSAGetLastError()) != WSAEWOULDBLOCK) return S_FALSE;
+    while ((hr = sock_wait(dl, TRUE)) == S_FALSE)
+    {
+        if (++polls >= HTTP_CONNECT_POLLS)
+        {
+            *error = WSAETIMEDOUT;
+            return S_FALSE;
+        }
+    }
+    if (FAILED(hr)) return hr;
+    len = sizeof(one);
+    if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&one, &len)) one = WSAGetLastError();
+    *error = one;
+    return one ? S_FALSE : S_OK;
+}
+
+/* Connects to the server of url unless the kept connection goes there: S_FALSE then. */
+static HRESULT sock_connect(struct download *dl, const struct url *url)
+{
+    struct sock *sock = &dl->sock;
+    ADDRINFOW hints, *addrs = NULL, *ai;
+    DWORD error = WSAEHOSTUNREACH;
+    WCHAR service[8];
+    WSADATA data;
+    HRESULT hr = S_FALSE;
+
+    if (sock->socket != INVALID_SOCKET && sock->keep && sock->done && sock->port == url->port
+            && !_wcsicmp(sock->host, url->host))
+        return S_FALSE;
+    sock_close(dl);
+    if (!dl->wsa)
+    {
+        if ((error = WSAStartup(MAKEWORD(2, 2), &data))) return HRESULT_FROM_WIN32(error);
+        dl->wsa = TRUE;
+    }
+    if (!sock->in && !(sock->in = malloc(HTTP_HEAD_MAX))) return E_OUTOFMEMORY;
+    if (!(sock->host = _wcsdup(url->host))) return E_OUTOFMEMORY;
+    sock->port = url->port;
+
+    swprintf(service, ARRAYSIZE(service), L"%u", url->port);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_NUMERICHOST;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    if (GetAddrInfoW(url->host, service, &hints, &addrs))
+    {
+        /* A name: its lookup may block for long, so the helper makes it. */
+        if (!dl->helper && FAILED(hr = helper_create(dl))) return hr;
+        free(dl->helper->name);
+        if (!(dl->helper->name = _wcsdup(url->host))) return E_OUTOFMEMORY;
+        wcscpy(dl->helper->service, service);
+        hr = helper_run(dl, call_lookup);
+        if (FAILED(hr)) return hr;
+        if (dl->helper->error)
+        {
+            WARN("cannot resolve %s, error %lu\n", debugstr_w(url->host), dl->helper->error);
+            return HRESULT_FROM_WIN32(socket_error_to_winhttp(dl->helper->error,
+                                                              ERROR_WINHTTP_NAME_NOT_RESOLVED));
+        }
+        addrs = dl->helper->addrs;
+        dl->helper->addrs = NULL;
+    }
+    for (ai = addrs; ai; ai = ai->ai_next)
+    {
+        hr = sock_connect_to(dl, ai, &error);
+        if (hr != S_FALSE) break;
+        closesocket(sock->socket);
+        sock->socket = INVALID_SOCKET;
+    }
+    FreeAddrInfoW(addrs);
+    if (hr == S_FALSE)
+    {
+        WARN("cannot connect to %s:%u, error %lu\n", debugstr_w(url->host), url->port, error);
+        hr = HRESULT_FROM_WIN32(error == WSAETIMEDOUT ? ERROR_WINHTTP_TIMEOUT
+                                : ERROR_WINHTTP_CANNOT_CONNECT);
+    }
+    return hr;
+}
+
+static HRESULT sock_send(struct download *dl, const char *data, size_t len)
+{
+    unsigned int idle = 0;
+    HRESULT hr;
+    int ret;
+
+    while (len)
+    {
+        ret = send(dl->sock.socket, data, (int)min(len, 0x40000000), 0);
+        if (ret > 0)
+        {
+            data += ret;
+            len -= ret;
+            idle = 0;
+            continue;
+        }
+        if ((ret = WSAGetLastError()) != WSAEWOULDBLOCK)
+            return HRESULT_FROM_WIN32(socket_error_to_winhttp(ret, ERROR_WINHTTP_CONNECTION_ERROR));
+        if (FAILED(hr = sock_wait(dl, TRUE))) return hr;
+        if (hr == S_FALSE && ++idle >= HTTP_RECEIVE_POLLS)
+            return HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT);
+    }
+    return S_OK;
+}
+
+/* A growing request text. */
+struct text
+{
+    char *data;
+    size_t len;
+    size_t size;
+    BOOL failed;
+};
+
+static void text_add(struct text *text, const char *data, size_t len)
+{
+    char *grown;
+
+    if (text->failed) return;
+    if (text->len + len + 1 > text->size)
+    {
+        size_t size = max(text->size * 2, text->len + len + 256);
+
+        if (!(grown = realloc(text->data, size)))
+        {
+            text->failed = TRUE;
+            return;
+        }
+        text->data = grown;
+        text->size = size;
+    }
+    memcpy(text->data + text->len, data, len);
+    text->len += len;
+    text->data[text->len] = 0;
+}
+
+static void text_add_a(struct text *text, const char *str)
+{
+    text_add(text, str, strlen(str));
+}
+
+/* Appends UTF-8; with escape, bytes a request line cannot carry become %XX. */
+static void text_add_w(struct text *text, const WCHAR *str, size_t len, BOOL escape)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *utf8;
+    int size, i;
+
+    if (!len) return;
+    size = WideCharToMultiByte(CP_UTF8, 0, str, (int)len, NULL, 0, NULL, NULL);
+    if (size <= 0 || !(utf8 = malloc(size)))
+    {
+        text->failed = TRUE;
+        return;
+    }
+    WideCharToMultiByte(CP_UTF8, 0, str, (int)len, utf8, size, NULL, NULL);
+    if (!escape) text_add(text, utf8, size);
+    else for (i = 0; i < size; i++)
+    {
+        unsigned char c = utf8[i];
+
+        if (c <= ' ' || c >= 0x7f || strchr("\"<>\\^`{|}", c))
+        {
+            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+            text_add(text, esc, 3);
+        }
+        else text_add(text, (const char *)&c, 1);
+    }
+    free(utf8);
+}
+
+/* Appends CRLF-separated header lines; lines that are no "name: value" are left out. */
+static void text_add_headers(struct text *text, const WCHAR *headers)
+{
+    const WCHAR *line = headers, *end, *colon;
+    size_t len;
+
+    while (line && *line)
+    {
+        end = line + wcscspn(line, L"\r\n");
+        len = end - line;
+        colon = wmemchr(line, ':', len);
+        if (colon && colon > line)
+        {
+            text_add_w(text, line, len, FALSE);
+            text_add_a(text, "\r\n");
+        }
+        else if (len) WARN("leaving out header line %s\n", debugstr_wn(line, (int)len));
+        line = end + wcsspn(end, L"\r\n");
+    }
+}
+
+/* Finds the end of a head: the byte after its empty line, or NULL. */
+static char *find_head_end(char *start, char *end)
+{
+    char *p, *q;
+
+    for (p = start; p < end; p++)
+    {
+        if (*p != '\n') continue;
+        q = p + 1;
+        if (q < end && *q == '\r') q++;
+        if (q < end && *q == '\n') return q + 1;
+    }
+    return NULL;
+}
+
+/* Reads the head of the response to a request (1xx answers skipped) and sets up reading its
+ * body.  *nothing tells that the connection closed before a byte came, as a kept connection
+ * the server closed meanwhile does. */
+static HRESULT sock_read_head(struct download *dl, BOOL head_request, struct http_response *resp,
+                              BOOL *nothing)
+{
+    struct sock *sock = &dl->sock;
+    char *start, *end;
+    HRESULT hr;
+
+    *nothing = TRUE;
+    for (;;)
+    {
+        while (sock->in_start < sock->in_end
+               && (sock->in[sock->in_start] == '\r' || sock->in[sock->in_start] == '\n'))
+            sock->in_start++;
+        start = sock->in + sock->in_start;
+        if (!(end = find_head_end(start, sock->in + sock->in_end)))
+        {
+            hr = sock_fill(dl);
+            if (hr == S_FALSE) hr = HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR);
+            if (FAILED(hr)) return hr;
+            *nothing = FALSE;
+            continue;
+        }
+        *nothing = FALSE;
+        end[-1] = 0;
+        sock->in_start = end - sock->in;
+        response_clear(resp);
+        if (!parse_head(start, resp))
+        {
+            WARN("not an HTTP/1.x response\n");
+            return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+        }
+        if (resp->status >= 200 || resp->status == 101) break;
+    }
+    sock->keep = resp->minor >= 1 ? !resp->close : resp->keep_alive && !resp->close;
+    sock->done = FALSE;
+    if (head_request || resp->status < 200 || resp->status == 204 || resp->status == 304)
+    {
+        sock->body = BODY_NONE;
+        sock->done = TRUE;
+    }
+    else if (resp->chunked)
+    {
+        sock->body = BODY_CHUNKED;
+        sock->chunk = CHUNK_SIZE;
+        sock->left = 0;
+    }
+    else if (resp->length != BG_SIZE_UNKNOWN)
+    {
+        sock->body = BODY_LENGTH;
+        sock->left = resp->length;
+        sock->done = !resp->length;
+    }
+    else
+    {
+        sock->body = BODY_CLOSE;
+        sock->keep = FALSE;
+    }
+    return S_OK;
+}
+
+static HRESULT sock_request(struct download *dl, const WCHAR *method, const struct url *url,
+                            const WCHAR *headers, struct http_response *resp)
+{
+    struct text text = { 0 };
+    BOOL nothing, reused;
+    unsigned int attempt;
+    char port[8];
+    HRESULT hr;
+
+    text_add_w(&text, method, wcslen(method), FALSE);
+    text_add_a(&text, " ");
+    text_add_w(&text, url->path, wcslen(url->path), TRUE);
+    text_add_a(&text, " HTTP/1.1\r\nHost: ");
+    if (url->ipv6) text_add_a(&text, "[");
+    text_add_w(&text, url->host, wcslen(url->host), FALSE);
+    if (url->ipv6) text_add_a(&text, "]");
+    if (url->port != 80)
+    {
+        sprintf(port, ":%u", url->port);
+        text_add_a(&text, port);
+    }
+    text_add_a(&text, "\r\nUser-Agent: ");
+    text_add_w(&text, user_agent, wcslen(user_agent), FALSE);
+    text_add_a(&text, "\r\nAccept: */*\r\nConnection: Keep-Alive\r\n");
+    text_add_headers(&text, headers);
+    text_add_headers(&text, dl->transfer->custom_headers);
+    text_add_a(&text, "\r\n");
+    if (text.failed)
+    {
+        free(text.data);
+        return E_OUTOFMEMORY;
+    }
+
+    for (attempt = 0;; attempt++)
+    {
+        hr = sock_connect(dl, url);
+        if (FAILED(hr)) break;
+        reused = hr == S_FALSE;
+        hr = sock_send(dl, text.data, text.len);
+        if (SUCCEEDED(hr)) hr = sock_read_head(dl, !wcscmp(method, L"HEAD"), resp, &nothing);
+        else nothing = TRUE;
+        if (SUCCEEDED(hr) || hr == E_ABORT || !reused || !nothing || attempt) break;
+        TRACE("the kept connection was closed, opening another\n");
+        sock_close(dl);
+    }
+    free(text.data);
+    if (FAILED(hr)) sock_close(dl);
+    return hr;
+}
+
+/* BODY_CHUNKED: the CRLF after a chunk's data, the next chunk's size line, or the trailer.
+ * S_FALSE when the line is not there yet and wait is FALSE. */
+static HRESULT sock_chunk_head(struct download *dl, BOOL wait)
+{
+    struct sock *sock = &dl->sock;
+    const char *p;
+    UINT64 size = 0;
+    char *line;
+    HRESULT hr;
+    int digit;
+
+    hr = sock_line(dl, wait, &line);
+    if (FAILED(hr)) return hr;
+    if (!line) return S_FALSE;
+    switch (sock->chunk)
+    {
+    case CHUNK_CRLF:
+        if (*line) break;
+        sock->chunk = CHUNK_SIZE;
+        return S_OK;
+    case CHUNK_TRAILER:
+        if (!*line) sock->done = TRUE;
+        return S_OK;
+    default:
+        for (p = line; isxdigit((unsigned char)*p); p++)
+        {
+            digit = *p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10;
+            if (size >> 60) break;
+            size = size * 16 + digit;
+        }
+        if (p == line || (*p && *p != ';' && *p != ' ' && *p != '\t')) break;
+        sock->left = size;
+        sock->chunk = size ? CHUNK_DATA : CHUNK_TRAILER;
+        return S_OK;
+    }
+    WARN("bad chunk framing\n");
+    return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+}
+
+/* Reads body bytes into buffer, at most size, waiting only for the first ones: what a slow
+ * server sends gets written and counted as it comes.  *got 0: the body is over.  A failure after
+ * some bytes waits in dl->pending. */
+static HRESULT sock_read_body(struct download *dl, BYTE *buffer, DWORD size, DWORD *got)
+{
+    struct sock *sock = &dl->sock;
+    DWORD total = 0, n;
+    UINT64 want;
+    HRESULT hr = S_OK;
+
+    while (total < size && !sock->done)
+    {
+        if (sock->body == BODY_CHUNKED && sock->chunk != CHUNK_DATA)
+        {
+            hr = sock_chunk_head(dl, !total);
+            if (hr != S_OK) break;
+            continue;
+        }
+        want = size - total;
+        if (sock->body != BODY_CLOSE && want > sock->left) want = sock->left;
+        if (sock->in_start < sock->in_end)
+        {
+            n = (DWORD)min(want, sock->in_end - sock->in_start);
+            memcpy(buffer + total, sock->in + sock->in_start, n);
+            sock->in_start += n;
+        }
+        else
+        {
+            hr = sock_recv(dl, (char *)buffer + total, (DWORD)want, !total, &n);
+            if (hr == S_FALSE)
+            {
+                hr = S_OK;
+                sock->keep = FALSE;
+                if (sock->body == BODY_CLOSE) sock->done = TRUE;
+                else
+                {
+                    WARN("connection closed %I64u bytes before the end of the body\n",
+                         sock->left);
+                    hr = HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR);
+                }
+                break;
+            }
+            if (FAILED(hr) || !n) break;
+        }
+        total += n;
+        if (sock->body == BODY_CLOSE) continue;
+        if ((sock->left -= n)) continue;
+        if (sock->body == BODY_LENGTH) sock->done = TRUE;
+        else sock->chunk = CHUNK_CRLF;
+    }
+    if (hr == S_FALSE) hr = S_OK;
+    *got = total;
+    if (FAILED(hr))
+    {
+        sock->keep = FALSE;
+        if (total && hr != E_ABORT)
+        {
+            dl->pending = hr;
+            hr = S_OK;
+        }
+    }
+    return hr;
+}
+
+/* wire-and-tools.md §1.11: the BG_SSL_* flags on a WinHTTP request. */
+static void winhttp_set_options(struct download *dl, HINTERNET request, BOOL secure)
+{
+    ULONG flags = dl->transfer->security_flags;
+    DWORD value;
+
+    value = WINHTTP_DISABLE_REDIRECTS | WINHTTP_DISABLE_COOKIES;
+    if (!WinHttpSetOption(request, WINHTTP_OPTION_DISABLE_FEATURE, &value, sizeof(value)))
+        WARN("cannot disable redirects, error %lu\n", GetLastError());
+    if (secure)
+    {
+        value = 0;
+        if (flags & BG_SSL_IGNORE_CERT_CN_INVALID) value |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
+        if (flags & BG_SSL_IGNORE_CERT_DATE_INVALID)
+            value |= SECURITY_FLAG_IGNORE_CERT_DATE_INVALID;
+        if (flags & BG_SSL_IGNORE_UNKNOWN_CA) value |= SECURITY_FLAG_IGNORE_UNKNOWN_CA;
+        if (flags & BG_SSL_IGNORE_CERT_WRONG_USAGE)
+            value |= SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
+        if (value && !WinHttpSetOption(request, WINHTTP_OPTION_SECURITY_FLAGS, &value,
+                                       sizeof(value)))
+            WARN("cannot set security flags %#lx, error %lu\n", value, GetLastError());
+        value = WINHTTP_ENABLE_SSL_REVOCATION;
+        if ((flags & BG_SSL_ENABLE_CRL_CHECK)
+                && !WinHttpSetOption(request, WINHTTP_OPTION_ENABLE_FEATURE, &value,
+                                     sizeof(value)))
+            WARN("cannot enable revocation checks, error %lu\n", GetLastError());
+    }
+}
+
+static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const struct url *url,
+                               const WCHAR *headers, struct http_response *resp)
+{
+    static const WCHAR *accept[] = { L"*/*", NULL };
+    const WCHAR *custom = dl->transfer->custom_headers;
+    struct helper *helper;
+    WCHAR *raw = NULL;
+    char *head = NULL;
+    DWORD size = 0;
+    HRESULT hr;
+    int len;
+
+    hr = winhttp_session(dl, TRUE);
+    if (FAILED(hr)) return hr;
+    helper = dl->helper;
+    helper_close_request(helper);
+    helper->connect = WinHttpConnect(helper->session, url->host, url->port, 0);
+    if (helper->connect)
+        helper->request = WinHttpOpenRequest(helper->connect, method, url->path, NULL,
+                                             WINHTTP_NO_REFERER, accept,
+                                             url->secure ? WINHTTP_FLAG_SECURE : 0);
+    if (!helper->request) return HRESULT_FROM_WIN32(GetLastError());
+    winhttp_set_options(dl, helper->request, url->secure);
+    if (custom && custom[0]
+            && !WinHttpAddRequestHeaders(helper->request, custom, (DWORD)-1,
+                                         WINHTTP_ADDREQ_FLAG_ADD))
+        WARN("bad custom headers %s, error %lu\n", debugstr_w(custom), GetLastError());
+    if (headers && !WinHttpAddRequestHeaders(helper->request, headers, (DWORD)-1,
+                                             WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE))
+        return HRESULT_FROM_WIN32(GetLastError());
+
+    hr = helper_run(dl, call_send);
+    if (FAILED(hr)) return hr;
+    if (!helper->ok)
+    {
+        WARN("%s failed, error %lu\n", debugstr_w(method), helper->error);
+        return HRESULT_FROM_WIN32(socket_error_to_winhttp(helper->error, helper->error));
+    }
+    WinHttpQueryHeaders(helper->request, WINHTTP_QUERY_RAW_HEADERS_CRLF,
+                        WINHTTP_HEADER_NAME_BY_INDEX, NULL, &size, WINHTTP_NO_HEADER_INDEX);
+    if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(raw = malloc(size + sizeof(WCHAR))))
+        return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+    if (WinHttpQueryHeaders(helper->request, WINHTTP_QUERY_RAW_HEADERS_CRLF,
+                            WINHTTP_HEADER_NAME_BY_INDEX, raw, &size, WINHTTP_NO_HEADER_INDEX)
+            && (len = WideCharToMultiByte(CP_UTF8, 0, raw, -1, NULL, 0, NULL, NULL)) > 0
+            && (head = malloc(len)))
+        WideCharToMultiByte(CP_UTF8, 0, raw, -1, head, len, NULL, NULL);
+    free(raw);
+    response_clear(resp);
+    hr = head && parse_head(head, resp) ? S_OK
+            : HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+    free(head);
+    return hr;
+}
+
+/* The next bytes of the WinHTTP response body, in the helper's buffer; *got 0 at its end. */
+static HRESULT winhttp_read(struct download *dl, const BYTE **data, DWORD *got)
+{
+    struct helper *helper = dl->helper;
+    HRESULT hr;
+
+    *got = 0;
+    if (!helper->buffer && !(helper->buffer = malloc(HTTP_BUFFER_SIZE))) return E_OUTOFMEMORY;
+    hr = helper_run(dl, call_read);
+    if (FAILED(hr)) return hr;
+    *data = helper->buffer;
+    *got = helper->count;
+    if (helper->ok) return S_OK;
+    WARN("reading failed after %lu bytes, error %lu\n", helper->count, helper->error);
+    hr = HRESULT_FROM_WIN32(socket_error_to_winhttp(helper->error, helper->error));
+    if (!helper->count) return hr;
+    dl->pending = hr;
+    return S_OK;
+}
+
+/* Reads the next bytes of the body of the current response; *got 0 at its end. */
+static HRESULT http_read(struct download *dl, const BYTE **data, DWORD *got)
+{
+    *got = 0;
+    if (FAILED(dl->pending)) return dl->pending;
+    if (!dl->raw) return winhttp_read(dl, data, got);
+    if (!dl->buffer && !(dl->buffer = malloc(HTTP_BUFFER_SIZE))) return E_OUTOFMEMORY;
+    *data = dl->buffer;
+    return sock_read_body(dl, dl->buffer, HTTP_BUFFER_SIZE, got);
+}
+
+/* Done with the current response: an unread body is not worth its bytes, so its connection
+ * goes. */
+static void http_end_response(struct download *dl)
+{
+    if (dl->raw)
+    {
+        if (!dl->sock.done || !dl->sock.keep) sock_close(dl);
+    }
+    else if (dl->helper) helper_close_request(dl->helper);
+    dl->pending = S_OK;
+}
+
+/* Records a failure to talk to the server: behaviour.md §4.1, wire-and-tools.md §1.8. */
+static HRESULT http_fail(struct download *dl, HRESULT hr)
+{
+    if (hr == E_ABORT) return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_NONE, FALSE);
+    if (hr == E_OUTOFMEMORY)
+        return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
+    WARN("%s: hr %#lx\n", debugstr_w(dl->url), hr);
+    return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
+                         HRESULT_FACILITY(hr) != FACILITY_WIN32
+                         || transfer_transient(HRESULT_CODE(hr)));
+}
+
+/* wire-and-tools.md §1.6, §1.7: BG_E_HTTP_ERROR_<status>.  3xx: transient except 300-305 and
+ * 307; 4xx: fatal except 408 and 409; 5xx: transient except 501 and 505; others transient. */
+static HRESULT http_fail_status(struct download *dl, DWORD status)
+{
+    BOOL transient = TRUE;
+
+    if (status >= 300 && status < 400) transient = status > 305 && status != 307;
+    else if (status >= 400 && status < 500) transient = status == 408 || status == 409;
+    else if (status >= 500 && status < 600) transient = status != 501 && status != 505;
+    WARN("%s: status %lu\n", debugstr_w(dl->url), status);
+    http_end_response(dl);
+    return transfer_fail(dl->transfer, HTTP_STATUS_HRESULT(status), BG_ERROR_CONTEXT_REMOTE_FILE,
+                         transient);
+}
+
+/* A server that answers what cannot be right (wire-and-tools.md §1.4): fatal. */
+static HRESULT http_fail_response(struct download *dl, HRESULT hr, const char *why)
+{
+    WARN("%s: %s\n", debugstr_w(dl->url), why);
+    http_end_response(dl);
+    return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
+                         hr == HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE));
+}
+
+static BOOL is_redirect(DWORD status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Sends method to dl->url with extra header lines and reads the head of the answer,
+ * following redirects as the job's policy allows (wire-and-tools.md §1.5).  Any failure is
+ * recorded; a status is the caller's to judge. */
+static HRESULT http_request(struct download *dl, const WCHAR *method, const WCHAR *headers,
+                            struct http_response *resp)
+{
+    ULONG flags = dl->transfer->security_flags;
+    HRESULT redirect_failed = HRESULT_FROM_WIN32(ERROR_WINHTTP_REDIRECT_FAILED);
+    unsigned int hops;
+    struct url url;
+    WCHAR *next;
+    HRESULT hr;
+
+    for (hops = 0;; hops++)
+    {
+        if (dl->transfer->abort) return http_fail(dl, E_ABORT);
+        hr = url_parse(dl->url, &url);
+        if (FAILED(hr))
+        {
+            WARN("bad URL %s\n", debugstr_w(dl->url));
+            return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
+                                 hr == E_OUTOFMEMORY);
+        }
+        hr = http_find_proxy(dl, &url);
+        if (SUCCEEDED(hr))
+        {
+            dl->raw = !url.secure && !dl->proxy;
+            TRACE("%s %s%s\n", debugstr_w(method), debugstr_w(dl->url),
+                  dl->raw ? "" : " through WinHTTP");
+            hr = dl->raw ? sock_request(dl, method, &url, headers, resp)
+                         : winhttp_request(dl, method, &url, headers, resp);
+            if (FAILED(hr)) hr = http_fail(dl, hr);
+        }
+        url_free(&url);
+        if (FAILED(hr)) return hr;
+        TRACE("status %lu, length %I64d\n", resp->status, (INT64)resp->length);
+        if (resp->bad)
+            return http_fail_response(dl, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE),
+                                      "unreadable headers");
+        if (!is_redirect(resp->status) || !resp->location) return S_OK;
+
+        if ((flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW)
+            return http_fail_response(dl, HTTP_STATUS_HRESULT(resp->status),
+                                      "redirects are disallowed");
+        if (hops == HTTP_MAX_REDIRECTS)
+            return http_fail_response(dl, redirect_failed, "too many redirects");
+        if (!(next = url_resolve(dl->url, resp->location)))
+            return http_fail(dl, E_OUTOFMEMORY);
+        TRACE("redirected to %s\n", debugstr_w(next));
+        if ((_wcsnicmp(next, L"http://", 7) && _wcsnicmp(next, L"https://", 8))
+                || (!_wcsnicmp(dl->url, L"https://", 8) && !_wcsnicmp(next, L"http://", 7)
+                    && !(flags & BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP)))
+        {
+            free(next);
+            return http_fail_response(dl, redirect_failed, "redirect not allowed");
+        }
+        http_end_response(dl);
+        free(dl->url);
+        dl->url = next;
+        dl->redirected = TRUE;
+    }
+}
+
+/* Writes the body of the current response to the temporary file; it must end at the absolute
+ * offset end, unless that is BG_SIZE_UNKNOWN.  A body cut short keeps its bytes and gives a
+ * transient error: the next attempt resumes after them. */
+static HRESULT http_read_body(struct download *dl, UINT64 end)
+{
+    struct transfer *transfer = dl->transfer;
+    const BYTE *data = NULL;
+    DWORD got;
+    HRESULT hr;
+
+    for (;;)
+    {
+        if (transfer->abort) return http_fail(dl, E_ABORT);
+        hr = http_read(dl, &data, &got);
+        if (FAILED(hr)) return http_fail(dl, hr);
+        if (!got) break;
+        if (end != BG_SIZE_UNKNOWN && got > end - transfer->transferred)
+        {
+            hr = transfer_write(transfer, data, (DWORD)(end - transfer->transferred));
+            if (FAILED(hr)) return hr;
+            return http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "body too long");
+        }
+        hr = transfer_write(transfer, data, got);
+        if (FAILED(hr)) return hr;
+    }
+    if (end != BG_SIZE_UNKNOWN && transfer->transferred < end)
+    {
+        WARN("body ended at %I64u instead of %I64u\n", transfer->transferred, end);
+        return http_fail(dl, HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR));
+    }
+    return S_OK;
+}
+
+/* The remote file changed: start it again, unless it keeps changing. */
+static HRESULT http_restart(struct download *dl, unsigned int *restarts)
+{
+    struct transfer *transfer = dl->transfer;
+
+    if (++*restarts > HTTP_MAX_RESTARTS)
+        return http_fail_response(dl, BG_E_REMOTE_FILE_CHANGED, "the file keeps changing");
+    transfer->validator[0] = 0;
+    return transfer_restart(transfer);
+}
+
+/* One GET from the first missing byte (wire-and-tools.md §1.4).  S_OK once it brought bytes or
+ * restarted the file; otherwise the recorded failure. */
+static HRESULT http_get(struct download *dl, unsigned int *restarts)
+{
+    struct transfer *transfer = dl->transfer;
+    WCHAR headers[64 + ARRAYSIZE(transfer->validator)];
+    WCHAR validator[ARRAYSIZE(transfer->validator)];
+    UINT64 start = transfer->transferred, end;
+    struct http_response resp;
+    size_t len;
+    HRESULT hr;
+
+    len = swprintf(headers, ARRAYSIZE(headers), L"Range: bytes=%I64u-\r\n", start);
+    if (start && transfer->validator[0])
+        swprintf(headers + len, ARRAYSIZE(headers) - len, L"If-Range: %ls\r\n",
+                 transfer->validator);
+    response_init(&resp);
+    hr = http_request(dl, L"GET", headers, &resp);
+    if (FAILED(hr)) goto done;
+    if (resp.encoded)
+    {
+        hr = http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
+        goto done;
+    }
+    response_validator(&resp, validator, ARRAYSIZE(validator));
+
+    switch (resp.status)
+    {
+    case 206:
+        if (!resp.has_range || resp.first != start
+                || (resp.length != BG_SIZE_UNKNOWN && resp.length != resp.last - resp.first + 1)
+                || (transfer->total != BG_SIZE_UNKNOWN && resp.size != BG_SIZE_UNKNOWN
+                    && resp.size != transfer->total))
+        {
+            WARN("asked bytes %I64u-, got %I64u-%I64u/%I64d, length %I64d\n", start, resp.first,
+                 resp.last, (INT64)resp.size, (INT64)resp.length);
+            hr = http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "wrong range");
+            goto done;
+        }
+        if (transfer->total == BG_SIZE_UNKNOWN)
+        {
+            if (resp.size == BG_SIZE_UNKNOWN)
+            {
+                hr = http_fail_response(dl, BG_E_MISSING_FILE_SIZE, "no size");
+                goto done;
+            }
+            if (start && transfer->known_size != BG_SIZE_UNKNOWN
+                    && resp.size != transfer->known_size)
+            {
+                /* Without HEAD, only the size tells an earlier attempt's version apart. */
+                http_end_response(dl);
+                hr = http_restart(dl, restarts);
+                goto done;
+            }
+            transfer->total = resp.size;
+        }
+        end = resp.last + 1;
+        break;
+
+    case 200:
+        if (start)
+        {
+            /* If-Range did its job: the whole of another version follows.  The same version
+             * whole means the server ignores Range, and splicing is not an option. */
+            if (!(validator[0] && transfer->validator[0] && wcscmp(validator, transfer->validator))
+                    && !(resp.length != BG_SIZE_UNKNOWN && transfer->total != BG_SIZE_UNKNOWN
+                         && resp.length != transfer->total))
+            {
+                hr = http_fail_response(dl, BG_E_INSUFFICIENT_RANGE_SUPPORT, "Range ignored");
+                goto done;
+            }
+            hr = http_restart(dl, restarts);
+            if (FAILED(hr)) goto done;
+            transfer->total = BG_SIZE_UNKNOWN;
+        }
+        if (resp.length == BG_SIZE_UNKNOWN)
+        {
+            if (transfer->total == BG_SIZE_UNKNOWN)
+            {
+                hr = http_fail_response(dl, BG_E_MISSING_FILE_SIZE, "no size");
+                goto done;
+            }
+        }
+        else if (transfer->total != BG_SIZE_UNKNOWN && resp.length != transfer->total)
+        {
+            if (validator[0] && !wcscmp(validator, transfer->validator))
+            {
+                hr = http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "wrong length");
+                goto done;
+            }
+            WARN("the file changed after HEAD: %I64u bytes now\n", resp.length);
+            transfer->total = resp.length;
+        }
+        else transfer->total = resp.length;
+        end = transfer->total;
+        break;
+
+    case 412:
+    case 416:
+        if (resp.status == 416 && resp.unsatisfied && resp.size == start)
+        {
+            /* Nothing after our bytes: the file is whole (the size was unknown so far). */
+            transfer->total = start;
+            http_end_response(dl);
+            hr = S_OK;
+            goto done;
+        }
+        if (start)
+        {
+            /* wire-and-tools.md §1.4: a resume the file cannot satisfy means it shrank. */
+            http_end_response(dl);
+            hr = http_restart(dl, restarts);
+            if (SUCCEEDED(hr)) transfer->total = BG_SIZE_UNKNOWN;
+            goto done;
+        }
+        /* fall through */
+    default:
+        hr = http_fail_status(dl, resp.status);
+        goto done;
+    }
+
+    if (validator[0]) wcscpy(transfer->validator, validator);
+    response_time(&resp, &transfer->remote_time);
+    hr = http_read_body(dl, end);
+    http_end_response(dl);
+
+done:
+    response_clear(&resp);
+    return hr;
+}
+
+/* wire-and-tools.md §1.1: HEAD for the size and validators, which tell whether the bytes we
+ * have still belong to the remote file, then GETs until the file is whole. */
+static HRESULT http_fetch(struct download *dl)
+{
+    struct transfer *transfer = dl->transfer;
+    WCHAR validator[ARRAYSIZE(transfer->validator)];
+    unsigned int restarts = 0;
+    struct http_response resp;
+    HRESULT hr;
+
+    response_init(&resp);
+    hr = http_request(dl, L"HEAD", NULL, &resp);
+    if (FAILED(hr)) goto done;
+    http_end_response(dl);
+    if (resp.status == 405 || resp.status == 501)
+    {
+        /* No HEAD: the GET's Content-Range tells the size. */
+        WARN("%s: no HEAD (status %lu)\n", debugstr_w(dl->url), resp.status);
+        transfer->total = BG_SIZE_UNKNOWN;
+    }
+    else if (resp.status != 200)
+    {
+        hr = http_fail_status(dl, resp.status);
+        goto done;
+    }
+    else if (resp.length == BG_SIZE_UNKNOWN)
+    {
+        /* wire-and-tools.md §1.3 */
+        hr = http_fail_response(dl, BG_E_MISSING_FILE_SIZE, "HEAD without Content-Length");
+        goto done;
+    }
+    else
+    {
+        response_validator(&resp, validator, ARRAYSIZE(validator));
+        if (transfer->transferred
+                && ((transfer->known_size != BG_SIZE_UNKNOWN && transfer->known_size != resp.length)
+                    || (validator[0] && transfer->validator[0]
+                        && wcscmp(validator, transfer->validator))
+                    || transfer->transferred > resp.length))
+        {
+            hr = http_restart(dl, &restarts);
+            if (FAILED(hr)) goto done;
+        }
+        transfer->total = resp.length;
+        wcscpy(transfer->validator, validator);
+        response_time(&resp, &transfer->remote_time);
+    }
+
+    while (transfer->total == BG_SIZE_UNKNOWN || transfer->transferred < transfer->total)
+    {
+        hr = http_get(dl, &restarts);
+        if (FAILED(hr)) break;
+    }
+
+done:
+    response_clear(&resp);
+    return hr;
+}
+
+/* wire-and-tools.md §1.12: another method than GET asks for content made for each request:
+ * one request, no HEAD and no Range, the whole body each time. */
+static HRESULT http_fetch_whole(struct download *dl)
+{
+    struct transfer *transfer = dl->transfer;
+    struct http_response resp;
+    HRESULT hr;
+
+    if (transfer->transferred && FAILED(hr = transfer_restart(transfer))) return hr;
+    transfer->total = BG_SIZE_UNKNOWN;
+    response_init(&resp);
+    hr = http_request(dl, transfer->http_method, NULL, &resp);
+    if (FAILED(hr)) goto done;
+    if (resp.status != 200)
+    {
+        hr = http_fail_status(dl, resp.status);
+        goto done;
+    }
+    if (resp.encoded)
+    {
+        hr = http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
+        goto done;
+    }
+    transfer->total = resp.length;
+    response_validator(&resp, transfer->validator, ARRAYSIZE(transfer->validator));
+    response_time(&resp, &transfer->remote_time);
+    hr = http_read_body(dl, resp.length);
+    http_end_response(dl);
+    if (SUCCEEDED(hr)) transfer->total = transfer->transferred;
+
+done:
+    response_clear(&resp);
+    return hr;
+}
+
+HRESULT http_download(struct transfer *transfer)
+{
+    struct download dl;
+    HRESULT hr;
+
+    /* behaviour.md §4.4: GetProtocol says "http" for HTTP and HTTPS alike. */
+    transfer->protocol = L"http";
+    memset(&dl, 0, sizeof(dl));
+    dl.transfer = transfer;
+    dl.sock.socket = INVALID_SOCKET;
+    if (!(dl.url = _wcsdup(transfer->remote_name)))
+        return transfer_fail(transfer, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
+
+    if (transfer->http_method && wcscmp(transfer->http_method, L"GET"))
+        hr = http_fetch_whole(&dl);
+    else hr = http_fetch(&dl);
+
+    if (dl.redirected)
+    {
+        free(transfer->final_url);
+        transfer->final_url = dl.url;
+        dl.url = NULL;
+    }
+    if (dl.helper) helper_abandon(&dl);     /* it closes the WinHTTP handles and ends */
+    sock_close(&dl);
+    if (dl.wsa) WSACleanup();
+    free(dl.sock.in);
+    free(dl.buffer);
+    free(dl.proxy_key);
+    free(dl.proxy);
+    free(dl.proxy_bypass);
+    free(dl.session_proxy);
+    free(dl.session_bypass);
+    free(dl.url);
+    return hr;
+}
