@@ -60,7 +60,10 @@ void clock_now(FILETIME *time)
     time->dwHighDateTime = value.u.HighPart;
 }
 
+/* A skew back past the system's start stops at 0 rather than wrapping. */
 ULONGLONG clock_ticks(void)
 {
-    return GetTickCount64() + (LONGLONG)skew_seconds * 1000;
+    LONGLONG ticks = (LONGLONG)GetTickCount64() + (LONGLONG)skew_seconds * 1000;
+
+    return ticks > 0 ? ticks : 0;
 }

@@ -1460,7 +1460,9 @@ static BOOL finish_run(struct engine_job *job, struct run *run, HRESULT hr)
             && transfer->transferred != transfer->total)
     {
         ERR("transport reported %I64u of %I64u bytes\n", transfer->transferred, transfer->total);
-        hr = E_UNEXPECTED;
+        set_error(job, run->file, E_UNEXPECTED, BG_ERROR_CONTEXT_GENERAL_TRANSPORT,
+                  transfer->protocol, TRUE);
+        return FALSE;
     }
     if (SUCCEEDED(hr))
     {
