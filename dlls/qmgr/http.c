@@ -42,8 +42,8 @@ struct http_response
     BOOL bad;                       /* a header we cannot read */
     UINT64 length;                  /* Content-Length, BG_SIZE_UNKNOWN when absent */
     BOOL has_range;                 /* Content-Range "bytes first-last/size" */
-    BOOL unsatisfied;               /* Content-Range "bytes * /size" (of a 416) */
-    UINT64 first, last, size;       /* size BG_SIZE_UNKNOWN for "/ *" */
+    BOOL unsatisfied;               /* Content-Range of a 416: only the size */
+    UINT64 first, last, size;       /* size BG_SIZE_UNKNOWN when the server does not know it */
     BOOL encoded;                   /* a content or transfer coding we cannot undo */
     BOOL chunked;                   /* Transfer-Encoding: chunked */
     BOOL close;                     /* Connection: close */
@@ -155,7 +155,8 @@ static BOOL parse_u64(const char **str, UINT64 *value)
     return TRUE;
 }
 
-/* "bytes first-last/size", "bytes first-last/ *" or "bytes * /size" (RFC 9110 §14.4). */
+/* Content-Range (RFC 9110 §14.4): "bytes first-last/size", with "*" for an unknown size, or
+ * the unsatisfied form of a 416, "bytes", an asterisk, "/size". */
 static void parse_content_range(struct http_response *resp, const char *value)
 {
     const char *p = value + 5;
@@ -569,15 +570,19 @@ static HRESULT helper_run(struct download *dl, void (*call)(struct helper *helpe
     return HRESULT_FROM_WIN32(ret);
 }
 
+/* With its own Winsock reference: an abandoned lookup may outlive the download's. */
 static void call_lookup(struct helper *helper)
 {
     ADDRINFOW hints;
+    WSADATA data;
 
+    if ((helper->error = WSAStartup(MAKEWORD(2, 2), &data))) return;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
     helper->error = GetAddrInfoW(helper->name, helper->service, &hints, &helper->addrs);
+    WSACleanup();
 }
 
 static void call_send(struct helper *helper)
@@ -1379,11 +1384,26 @@ static void winhttp_set_options(struct download *dl, HINTERNET request, BOOL sec
     }
 }
 
+/* Adds CRLF-separated header lines one by one: like our client, WinHTTP requests leave out
+ * the lines that are no headers instead of losing them all. */
+static void winhttp_add_headers(HINTERNET request, const WCHAR *headers, DWORD flags)
+{
+    const WCHAR *line = headers, *end;
+
+    while (line && *line)
+    {
+        end = line + wcscspn(line, L"\r\n");
+        if (end > line && !WinHttpAddRequestHeaders(request, line, (DWORD)(end - line), flags))
+            WARN("leaving out header line %s, error %lu\n", debugstr_wn(line, (int)(end - line)),
+                 GetLastError());
+        line = end + wcsspn(end, L"\r\n");
+    }
+}
+
 static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const struct url *url,
                                const WCHAR *headers, struct http_response *resp)
 {
     static const WCHAR *accept[] = { L"*/*", NULL };
-    const WCHAR *custom = dl->transfer->custom_headers;
     struct helper *helper;
     WCHAR *raw = NULL;
     char *head = NULL;
@@ -1402,13 +1422,9 @@ static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const s
                                              url->secure ? WINHTTP_FLAG_SECURE : 0);
     if (!helper->request) return HRESULT_FROM_WIN32(GetLastError());
     winhttp_set_options(dl, helper->request, url->secure);
-    if (custom && custom[0]
-            && !WinHttpAddRequestHeaders(helper->request, custom, (DWORD)-1,
-                                         WINHTTP_ADDREQ_FLAG_ADD))
-        WARN("bad custom headers %s, error %lu\n", debugstr_w(custom), GetLastError());
-    if (headers && !WinHttpAddRequestHeaders(helper->request, headers, (DWORD)-1,
-                                             WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE))
-        return HRESULT_FROM_WIN32(GetLastError());
+    winhttp_add_headers(helper->request, dl->transfer->custom_headers, WINHTTP_ADDREQ_FLAG_ADD);
+    winhttp_add_headers(helper->request, headers,
+                        WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
 
     hr = helper_run(dl, call_send);
     if (FAILED(hr)) return hr;
