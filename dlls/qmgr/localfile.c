@@ -147,6 +147,14 @@ HRESULT localfile_commit(const WCHAR *temp_name, const WCHAR *local_name,
     HRESULT hr;
 
     TRACE("%s -> %s\n", debugstr_w(temp_name), debugstr_w(local_name));
+    /* Windows refuses to replace a read-only file (Wine's MoveFileEx does not): the caller
+     * must see the same access-denied failure either way. */
+    attrs = GetFileAttributesW(local_name);
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_READONLY))
+    {
+        WARN("destination %s is read-only\n", debugstr_w(local_name));
+        return HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED);
+    }
     if (!MoveFileExW(temp_name, local_name, MOVEFILE_REPLACE_EXISTING))
     {
         hr = HRESULT_FROM_WIN32(GetLastError());
@@ -296,8 +304,8 @@ HRESULT transfer_restart(struct transfer *transfer)
     return S_OK;
 }
 
-/* file:///C:/dir/name, file://server/share/name, file:////server/share/name and
- * file://localhost/C:/... as a path, %XX decoded as UTF-8; other names are paths already. */
+/* file:///C:/dir/name, file://C:\dir\name, file://server/share/name,
+ * file:////server/share/name and file://localhost/C:/... as a path, %XX decoded as UTF-8; other names are paths already. */
 static HRESULT file_url_to_path(const WCHAR *url, WCHAR **path)
 {
     const WCHAR *src = url + 5;
@@ -316,6 +324,7 @@ static HRESULT file_url_to_path(const WCHAR *url, WCHAR **path)
     {
         src += 2;
         if (!_wcsnicmp(src, L"localhost/", 10)) src += 9;
+        else if (iswalpha(src[0]) && src[1] == ':') ;   /* file://C:\dir\name [test] */
         else if (*src != '/') unc = TRUE;
     }
     if (src[0] == '/' && src[1] && src[2] == ':') src++;     /* "/C:/..." */
