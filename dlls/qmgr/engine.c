@@ -22,7 +22,8 @@
  * either lock.
  *
  * Every change of a job's state goes through set_state(), and every other change of its data
- * through functions of this file, so that saving the queue can be added in one place.
+ * through touch() or engine_job_commit(): both mark the job for the saver (see "Persistence"
+ * below), which keeps the queue on disk through store.c.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include <sddl.h>
 
 DEFAULT_DEBUG_CHANNEL(qmgr);
 
@@ -86,6 +88,19 @@ struct engine_job
     struct job_file **files;
     ULONG file_count;
     ULONG file_capacity;
+    /* Persistence.  changes counts changes of what the store keeps; the saver's fields are
+     * guarded by saver.cs, the others by cs. */
+    ULONG changes;
+    BOOL save_due;                  /* marked for the saver, not serialized since */
+    BOOL detached;                  /* the engine stopped: the job is no longer saved */
+    UINT64 unsaved_bytes;           /* bytes transferred since the last serialization */
+    ULONGLONG progress_saved_at;    /* clock_ticks() of the last serialization */
+    ULONGLONG saves;                /* saver thread only: numbers the entries written */
+    ULONG saved;                    /* saver.cs: changes the store holds */
+    ULONG attempted;                /* saver.cs: changes the last save tried to write */
+    HRESULT save_hr;                /* saver.cs: how that went */
+    BOOL listed;                    /* saver.cs: in the saver's list */
+    struct engine_job *next_listed; /* saver.cs */
 };
 
 /* One transport_download() of one file by a worker.  Counted, so that a client call can abort
@@ -152,12 +167,86 @@ static void wake_scheduler(void)
     if (queue.wake) SetEvent(queue.wake);
 }
 
+/* Persistence (store.c, wire-and-tools.md §4.4).  Every change of what the store keeps marks
+ * the job (mark_changed(), from touch() and set_state()), which lists it for the one saver
+ * thread.  The saver serializes the job under its lock, memory only, then writes the entry
+ * with no lock held, so no lock is ever held across I/O and the writes of a job never race.
+ * A client's call leaves the job lock, then waits until the saver has written its change
+ * (save_wait()): the change is on disk before the call returns.  Changes the service makes
+ * itself (transfers, retries) are saved as soon as the saver gets to them, about a
+ * millisecond later; a crash in between replays them (the job is queued again and finds its
+ * bytes in the temporary file).  Byte progress marks the job only every PROGRESS_SAVE_MS or
+ * PROGRESS_SAVE_BYTES: the temporary file holds the bytes, and a load resumes from its real
+ * size.  A failed save is logged and tried again every SAVE_RETRY_MS. */
+#define PROGRESS_SAVE_MS        5000
+#define PROGRESS_SAVE_BYTES     (64ull << 20)
+#define SAVE_RETRY_MS           5000
+
+static struct
+{
+    CRITICAL_SECTION cs;            /* a leaf lock, also taken under job locks: guards below */
+    CONDITION_VARIABLE work;        /* a job was listed, or the saver should stop */
+    CONDITION_VARIABLE done;        /* a save ended */
+    struct engine_job *head;        /* jobs with changes to save, each referenced */
+    struct engine_job *tail;
+    BOOL running;                   /* the thread takes jobs */
+    BOOL stopping;
+    BOOL retry;                     /* a save failed: look at the queue again later */
+    HANDLE thread;
+} saver;
+
+/* Job lock held: the job has changes for the store. */
+static void mark_changed(struct engine_job *job)
+{
+    assert(job_lock_held(job));
+    job->changes++;
+    job->save_due = TRUE;
+    if (job->detached) return;
+    EnterCriticalSection(&saver.cs);
+    if (saver.running && !job->listed)
+    {
+        engine_job_addref(job);
+        job->listed = TRUE;
+        job->next_listed = NULL;
+        if (saver.tail) saver.tail->next_listed = job;
+        else saver.head = job;
+        saver.tail = job;
+        WakeConditionVariable(&saver.work);
+    }
+    LeaveCriticalSection(&saver.cs);
+}
+
 /* Job lock held.  behaviour.md §7.5: any change of the job is a modification. */
 static void touch(struct engine_job *job)
 {
     assert(job_lock_held(job));
     clock_now(&job->modification_time);
+    mark_changed(job);
 }
+
+/* Job lock held.  The progress path's touch(): bytes moved from old to new in one file.  Saves
+ * in batches; a file that started again is saved at once, so no stale validator outlives it. */
+static void touch_progress(struct engine_job *job, UINT64 old, UINT64 new)
+{
+    assert(job_lock_held(job));
+    clock_now(&job->modification_time);
+    if (new < old)
+    {
+        mark_changed(job);
+        return;
+    }
+    job->unsaved_bytes += new - old;
+    if (!job->save_due && (job->unsaved_bytes >= PROGRESS_SAVE_BYTES
+            || clock_ticks() - job->progress_saved_at >= PROGRESS_SAVE_MS))
+        mark_changed(job);
+}
+
+static HRESULT save_wait(struct engine_job *job);
+static HRESULT save_new_job(struct engine_job *job);
+static HRESULT saver_start(void);
+static void saver_stop(void);
+static void load_jobs(void);
+static void release_queue(void);
 
 /* The one place a job's state changes.  Job lock held. */
 static void set_state(struct engine_job *job, BG_JOB_STATE state)
@@ -239,6 +328,9 @@ static BOOL CALLBACK init_queue(INIT_ONCE *once, void *param, void **context)
 {
     (void)once; (void)param; (void)context;
     InitializeCriticalSection(&queue.cs);
+    InitializeCriticalSection(&saver.cs);
+    InitializeConditionVariable(&saver.work);
+    InitializeConditionVariable(&saver.done);
     return TRUE;
 }
 
@@ -263,11 +355,23 @@ HRESULT engine_init(void)
         queue.wake = NULL;
         return hr;
     }
+    hr = saver_start();
+    if (FAILED(hr))
+    {
+        notify_shutdown();
+        CloseHandle(queue.wake);
+        queue.wake = NULL;
+        return hr;
+    }
+    /* Before the class objects exist, so no client sees a half-loaded queue. */
+    load_jobs();
     queue.thread = CreateThread(NULL, 0, scheduler_main, NULL, 0, NULL);
     if (!queue.thread)
     {
         hr = HRESULT_FROM_WIN32(GetLastError());
         ERR("cannot start the scheduler, hr %#lx\n", hr);
+        saver_stop();
+        release_queue();
         notify_shutdown();
         CloseHandle(queue.wake);
         queue.wake = NULL;
@@ -377,6 +481,8 @@ void engine_shutdown(void)
         WaitForSingleObject(queue.wake, 100);
     }
     notify_shutdown();
+    /* Last: the workers' final states are listed by now, and the saver writes them first. */
+    saver_stop();
 
     EnterCriticalSection(&queue.cs);
     wake = queue.wake;
@@ -479,6 +585,497 @@ static BOOL queue_remove(struct engine_job *job)
     return FALSE;
 }
 
+/* ---- Persistence: the saver thread and the load at start (see mark_changed()) ---- */
+
+/* Job lock held.  The entry of the job, from a view of its data; memory only. */
+static HRESULT serialize_job(struct engine_job *job, BYTE **data, DWORD *size)
+{
+    struct store_job view;
+    ULONG i;
+
+    memset(&view, 0, sizeof(view));
+    view.id = job->id;
+    view.type = job->type;
+    view.state = job->state;
+    view.committing = job->committing;
+    view.owner = job->owner;
+    view.creation_time = job->creation_time;
+    view.modification_time = job->modification_time;
+    view.completion_time = job->completion_time;
+    view.error_count = job->error_count;
+    view.has_error = job->has_error;
+    view.error_code = job->error.code;
+    view.error_context = job->error.context;
+    view.error_file = STORE_NO_FILE;
+    for (i = 0; job->error.file && i < job->file_count; i++)
+        if (job->files[i] == job->error.file) view.error_file = i;
+    view.error_protocol = job->error.protocol;
+    view.active_ms = job->active_ms;
+    view.reply_progress = job->reply_progress;
+    view.props = job->props;
+    view.files = job->files;
+    view.file_count = job->file_count;
+    return store_serialize(&view, ++job->saves, data, size);
+}
+
+/* Saver thread, no lock held.  Writes the job's entry as it is now (removes it for a final
+ * job), unless the store has it already. */
+static void save_job(struct engine_job *job)
+{
+    BYTE *data = NULL;
+    DWORD size = 0;
+    ULONG changes;
+    BOOL skip, final;
+    HRESULT hr = S_OK;
+
+    EnterCriticalSection(&job->cs);
+    changes = job->changes;
+    final = is_final(job->state);
+    EnterCriticalSection(&saver.cs);
+    skip = job->detached || job->saved == changes;
+    LeaveCriticalSection(&saver.cs);
+    if (!skip && !final) hr = serialize_job(job, &data, &size);
+    job->save_due = FALSE;
+    job->unsaved_bytes = 0;
+    job->progress_saved_at = clock_ticks();
+    LeaveCriticalSection(&job->cs);
+
+    if (skip) hr = S_OK;
+    else if (final) hr = store_delete(&job->id);
+    else if (SUCCEEDED(hr)) hr = store_write(&job->id, data, size);
+    else ERR("job %s: cannot serialize, hr %#lx\n", debugstr_guid(&job->id), hr);
+    free(data);
+
+    EnterCriticalSection(&saver.cs);
+    job->attempted = changes;
+    job->save_hr = hr;
+    if (SUCCEEDED(hr)) job->saved = changes;
+    else saver.retry = TRUE;
+    WakeAllConditionVariable(&saver.done);
+    LeaveCriticalSection(&saver.cs);
+}
+
+/* Saver thread.  After a failed save: every queued job the store lags behind is listed again. */
+static void relist_unsaved(void)
+{
+    ULONG i;
+
+    EnterCriticalSection(&queue.cs);
+    for (i = 0; i < queue.count; i++)
+    {
+        struct engine_job *job = queue.jobs[i];
+
+        EnterCriticalSection(&job->cs);
+        EnterCriticalSection(&saver.cs);
+        if (job->saved != job->changes && !job->listed && saver.running && !job->detached)
+        {
+            engine_job_addref(job);
+            job->listed = TRUE;
+            job->next_listed = NULL;
+            if (saver.tail) saver.tail->next_listed = job;
+            else saver.head = job;
+            saver.tail = job;
+        }
+        LeaveCriticalSection(&saver.cs);
+        LeaveCriticalSection(&job->cs);
+    }
+    LeaveCriticalSection(&queue.cs);
+}
+
+static DWORD WINAPI saver_main(void *arg)
+{
+    struct engine_job *job;
+    BOOL stop, retry, waited;
+
+    (void)arg;
+    TRACE("saver started\n");
+    for (;;)
+    {
+        EnterCriticalSection(&saver.cs);
+        waited = FALSE;
+        if (!saver.head && !saver.stopping)
+            waited = !SleepConditionVariableCS(&saver.work, &saver.cs,
+                                               saver.retry ? SAVE_RETRY_MS : INFINITE);
+        job = saver.head;
+        if (job)
+        {
+            saver.head = job->next_listed;
+            if (!saver.head) saver.tail = NULL;
+            job->listed = FALSE;
+        }
+        /* Drained and asked to stop: nothing is listed from now on. */
+        stop = !job && saver.stopping;
+        if (stop) saver.running = FALSE;
+        retry = !job && waited && saver.retry;
+        if (retry) saver.retry = FALSE;
+        LeaveCriticalSection(&saver.cs);
+        if (stop) break;
+        if (retry) relist_unsaved();
+        if (!job) continue;
+        save_job(job);
+        engine_job_release(job);
+    }
+    EnterCriticalSection(&saver.cs);
+    WakeAllConditionVariable(&saver.done);
+    LeaveCriticalSection(&saver.cs);
+    TRACE("saver stopped\n");
+    return 0;
+}
+
+/* No lock held.  Waits until the store holds the job's changes so far: S_OK, or the failure
+ * of the save (logged; the saver tries again).  Without a store, or once the engine stopped,
+ * there is nothing to wait for. */
+static HRESULT save_wait(struct engine_job *job)
+{
+    ULONG target;
+    BOOL detached;
+    HRESULT hr = S_OK;
+
+    if (job_lock_held(job))
+    {
+        ERR("job %s: called under its lock, not waiting for the store\n", debugstr_guid(&job->id));
+        return S_OK;
+    }
+    EnterCriticalSection(&job->cs);
+    target = job->changes;
+    detached = job->detached;
+    LeaveCriticalSection(&job->cs);
+    if (detached) return S_OK;
+    EnterCriticalSection(&saver.cs);
+    while (saver.running && (LONG)(job->attempted - target) < 0)
+        SleepConditionVariableCS(&saver.done, &saver.cs, INFINITE);
+    if (saver.running && (LONG)(job->saved - target) < 0) hr = job->save_hr;
+    LeaveCriticalSection(&saver.cs);
+    return hr;
+}
+
+/* engine_create_job(): a job no client knows yet is saved, or taken back out of the queue. */
+static HRESULT save_new_job(struct engine_job *job)
+{
+    BOOL queued;
+    HRESULT hr;
+
+    EnterCriticalSection(&job->cs);
+    mark_changed(job);
+    LeaveCriticalSection(&job->cs);
+    hr = save_wait(job);
+    if (SUCCEEDED(hr)) return S_OK;
+    ERR("job %s: not created, the store failed, hr %#lx\n", debugstr_guid(&job->id), hr);
+    EnterCriticalSection(&queue.cs);
+    EnterCriticalSection(&job->cs);
+    job->detached = TRUE;
+    LeaveCriticalSection(&job->cs);
+    queued = queue_remove(job);
+    LeaveCriticalSection(&queue.cs);
+    if (queued) engine_job_release(job);
+    engine_job_release(job);
+    return hr;
+}
+
+/* Starts the saver.  Without a usable store directory the service still runs, unsaved (the
+ * failure is logged); only a thread that cannot start fails the start. */
+static HRESULT saver_start(void)
+{
+    HRESULT hr;
+
+    EnterCriticalSection(&saver.cs);
+    saver.stopping = FALSE;
+    saver.retry = FALSE;
+    LeaveCriticalSection(&saver.cs);
+    hr = store_init();
+    if (FAILED(hr))
+    {
+        ERR("no job store, hr %#lx: jobs will not survive a restart\n", hr);
+        return S_OK;
+    }
+    EnterCriticalSection(&saver.cs);
+    saver.running = TRUE;
+    LeaveCriticalSection(&saver.cs);
+    saver.thread = CreateThread(NULL, 0, saver_main, NULL, 0, NULL);
+    if (saver.thread) return S_OK;
+    hr = HRESULT_FROM_WIN32(GetLastError());
+    ERR("cannot start the saver, hr %#lx\n", hr);
+    EnterCriticalSection(&saver.cs);
+    saver.running = FALSE;
+    LeaveCriticalSection(&saver.cs);
+    return hr;
+}
+
+/* Writes what is listed, stops the saver, and detaches the queued jobs: objects clients still
+ * hold no longer write the store, which a restarted engine owns. */
+static void saver_stop(void)
+{
+    ULONG i;
+
+    EnterCriticalSection(&saver.cs);
+    saver.stopping = TRUE;
+    WakeConditionVariable(&saver.work);
+    LeaveCriticalSection(&saver.cs);
+    if (saver.thread)
+    {
+        WaitForSingleObject(saver.thread, INFINITE);
+        CloseHandle(saver.thread);
+        saver.thread = NULL;
+    }
+    EnterCriticalSection(&queue.cs);
+    for (i = 0; i < queue.count; i++)
+    {
+        EnterCriticalSection(&queue.jobs[i]->cs);
+        queue.jobs[i]->detached = TRUE;
+        LeaveCriticalSection(&queue.jobs[i]->cs);
+    }
+    LeaveCriticalSection(&queue.cs);
+}
+
+/* Drops the queue's references (a start that failed after load_jobs()). */
+static void release_queue(void)
+{
+    struct engine_job **jobs;
+    ULONG count, i;
+
+    EnterCriticalSection(&queue.cs);
+    jobs = queue.jobs;
+    count = queue.count;
+    queue.jobs = NULL;
+    queue.count = queue.capacity = 0;
+    LeaveCriticalSection(&queue.cs);
+    for (i = 0; i < count; i++) engine_job_release(jobs[i]);
+    free(jobs);
+}
+
+static void free_saved(struct store_job *saved)
+{
+    ULONG i;
+
+    free(saved->owner.sid);
+    free_props(&saved->props);
+    for (i = 0; i < saved->file_count; i++) free_file(saved->files[i]);
+    free(saved->files);
+}
+
+static BOOL file_exists(const WCHAR *path, UINT64 *size)
+{
+    WIN32_FILE_ATTRIBUTE_DATA data;
+
+    if (!GetFileAttributesExW(path, GetFileExInfoStandard, &data)) return FALSE;
+    if (size) *size = (UINT64)data.nFileSizeHigh << 32 | data.nFileSizeLow;
+    return TRUE;
+}
+
+/* Loading.  behaviour.md §3.1 after a crash: a Complete whose intent was saved ends as it
+ * would have: the files finished when it was called are renamed (or found renamed already),
+ * the others' temporary files deleted.  TRUE when the job is ACKNOWLEDGED; a rename that fails
+ * leaves it TRANSFERRED with the renamed files completed, as engine_complete_job() does. */
+static BOOL finish_commit(struct engine_job *job)
+{
+    HRESULT hr, rename_hr = S_OK;
+    UINT64 size;
+    ULONG i;
+
+    for (i = 0; i < job->file_count; i++)
+    {
+        struct job_file *file = job->files[i];
+        BOOL finished = file->bytes_total != BG_SIZE_UNKNOWN;
+
+        if (file->completed) continue;
+        if (!file->temp_name || !file_exists(file->temp_name, &size))
+        {
+            /* The rename happened before the crash. */
+            if (finished && file->bytes_transferred == file->bytes_total
+                    && file_exists(file->local_name, NULL))
+                file->completed = TRUE;
+            continue;
+        }
+        if (!finished || size != file->bytes_total)
+        {
+            hr = localfile_delete(file->temp_name);
+            if (FAILED(hr)) WARN("cannot delete %s, hr %#lx\n", debugstr_w(file->temp_name), hr);
+            continue;
+        }
+        hr = localfile_commit(file->temp_name, file->local_name, &file->remote_time);
+        if (SUCCEEDED(hr))
+        {
+            file->bytes_transferred = size;
+            file->completed = TRUE;
+            continue;
+        }
+        ERR("rename to %s failed, hr %#lx\n", debugstr_w(file->local_name), hr);
+        if (SUCCEEDED(rename_hr)) rename_hr = hr;
+    }
+    job->committing = FALSE;
+    TRACE("job %s: Complete finished at load, hr %#lx\n", debugstr_guid(&job->id), rename_hr);
+    return SUCCEEDED(rename_hr);
+}
+
+/* Loading: the bytes of a file are those its temporary file really holds (the store saves
+ * progress in batches); a missing one starts the file again.  Returns whether that changed
+ * the file. */
+static BOOL check_temp(struct job_file *file)
+{
+    UINT64 size = 0;
+
+    if (file->completed) return FALSE;
+    if (!file->temp_name)
+    {
+        if (!file->bytes_transferred) return FALSE;
+        file->bytes_transferred = 0;
+        return TRUE;
+    }
+    if (!file_exists(file->temp_name, &size))
+    {
+        WARN("%s is gone, the file starts again\n", debugstr_w(file->temp_name));
+        free(file->temp_name);
+        file->temp_name = NULL;
+        file->bytes_transferred = 0;
+        file->validator[0] = 0;
+        return TRUE;
+    }
+    if (file->bytes_total != BG_SIZE_UNKNOWN && size > file->bytes_total) size = file->bytes_total;
+    if (size == file->bytes_transferred) return FALSE;
+    TRACE("%s holds %I64u bytes, saved %I64u\n", debugstr_w(file->temp_name), size,
+          file->bytes_transferred);
+    file->bytes_transferred = size;
+    return TRUE;
+}
+
+/* store_load()'s callback, before the scheduler runs: the job back in the queue, with the
+ * same data.  Gap G27 [inferred]: jobs in an action state are QUEUED again (their transfers
+ * resume from the bytes on disk); SUSPENDED, ERROR and TRANSFERRED stay; ErrorCount is kept.
+ * Callbacks (interfaces) are not saved; the notify CLSID and command line are. */
+static HRESULT restore_job(struct store_job *saved)
+{
+    struct engine_job *job;
+    WCHAR *sid_string;
+    BOOL changed = FALSE;
+    HRESULT hr;
+    ULONG i;
+
+    job = calloc(1, sizeof(*job));
+    if (!job)
+    {
+        free_saved(saved);
+        return E_OUTOFMEMORY;
+    }
+    job->refcount = 1;
+    job->id = saved->id;
+    job->type = saved->type;
+    job->state = saved->state;
+    InitializeCriticalSection(&job->cs);
+    job->owner = saved->owner;
+    job->creation_time = saved->creation_time;
+    job->modification_time = saved->modification_time;
+    job->completion_time = saved->completion_time;
+    job->error_count = saved->error_count;
+    job->has_error = saved->has_error;
+    job->error.code = saved->error_code;
+    job->error.context = saved->error_context;
+    job->error.file = saved->error_file < saved->file_count ? saved->files[saved->error_file]
+                                                            : NULL;
+    job->error.protocol = saved->error_protocol;
+    job->active_ms = saved->active_ms;
+    job->reply_progress = saved->reply_progress;
+    job->props = saved->props;
+    job->props.notify_iface = NULL;
+    job->files = saved->files;
+    job->file_count = job->file_capacity = saved->file_count;
+    job->committing = saved->committing;
+    memset(saved, 0, sizeof(*saved));
+    if (!ConvertSidToStringSidW(job->owner.sid, &sid_string))
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        destroy_job(job);
+        return hr;
+    }
+    job->owner.sid_string = _wcsdup(sid_string);
+    LocalFree(sid_string);
+    if (!job->owner.sid_string)
+    {
+        destroy_job(job);
+        return E_OUTOFMEMORY;
+    }
+
+    if (job->committing && job->type == BG_JOB_TYPE_DOWNLOAD && !is_final(job->state))
+    {
+        if (finish_commit(job))
+        {
+            hr = store_delete(&job->id);
+            destroy_job(job);
+            return hr;
+        }
+        job->state = BG_JOB_STATE_TRANSFERRED;
+        changed = TRUE;
+    }
+    job->committing = FALSE;
+    if (is_final(job->state))
+    {
+        /* Its removal did not make it to disk. */
+        hr = store_delete(&job->id);
+        destroy_job(job);
+        return hr;
+    }
+    for (i = 0; i < job->file_count; i++)
+        if (check_temp(job->files[i])) changed = TRUE;
+    switch (job->state)
+    {
+    case BG_JOB_STATE_CONNECTING:
+    case BG_JOB_STATE_TRANSFERRING:
+    case BG_JOB_STATE_TRANSIENT_ERROR:
+        job->state = BG_JOB_STATE_QUEUED;
+        changed = TRUE;
+        break;
+    default:
+        break;
+    }
+    job->queued_at = clock_ticks();
+    job->progress_saved_at = clock_ticks();
+
+    EnterCriticalSection(&queue.cs);
+    hr = queue_append(job);
+    LeaveCriticalSection(&queue.cs);
+    if (FAILED(hr))
+    {
+        destroy_job(job);
+        return hr;
+    }
+    TRACE("job %s: %s, %lu files\n", debugstr_guid(&job->id), debugstr_state(job->state),
+          job->file_count);
+    EnterCriticalSection(&job->cs);
+    if (changed) mark_changed(job);
+    else
+    {
+        EnterCriticalSection(&saver.cs);
+        job->saved = job->attempted = job->changes;
+        LeaveCriticalSection(&saver.cs);
+    }
+    LeaveCriticalSection(&job->cs);
+    return S_OK;
+}
+
+static int __cdecl compare_creation(const void *a, const void *b)
+{
+    const struct engine_job *job_a = *(struct engine_job *const *)a;
+    const struct engine_job *job_b = *(struct engine_job *const *)b;
+
+    return CompareFileTime(&job_a->creation_time, &job_b->creation_time);
+}
+
+/* engine_init(): the saved queue, in the order the jobs were created. */
+static void load_jobs(void)
+{
+    BOOL running;
+    HRESULT hr;
+
+    EnterCriticalSection(&saver.cs);
+    running = saver.running;
+    LeaveCriticalSection(&saver.cs);
+    if (!running) return;
+    hr = store_load(restore_job);
+    if (FAILED(hr)) ERR("cannot load the jobs, hr %#lx\n", hr);
+    EnterCriticalSection(&queue.cs);
+    if (queue.count) qsort(queue.jobs, queue.count, sizeof(*queue.jobs), compare_creation);
+    LeaveCriticalSection(&queue.cs);
+}
+
 static void init_props(struct job_props *props)
 {
     props->priority = BG_JOB_PRIORITY_NORMAL;
@@ -494,13 +1091,31 @@ static void init_props(struct job_props *props)
     props->notification_interval = DEFAULT_NOTIFICATION_INTERVAL;
 }
 
+/* Queue lock held.  behaviour.md §8: the live jobs (final ones have left the queue) of the
+ * owner, and of everyone, against MaxJobsPerUser and MaxJobsPerMachine. */
+static HRESULT check_job_limits(const struct job_owner *owner, const struct policy *policy)
+{
+    ULONG mine = 0, i;
+
+    for (i = 0; i < queue.count; i++)
+        if (engine_job_owned_by(queue.jobs[i], owner->sid)) mine++;
+    if (mine >= policy->jobs_per_user) return BG_E_TOO_MANY_JOBS_PER_USER;
+    if (queue.count >= policy->jobs_per_machine) return BG_E_TOO_MANY_JOBS_PER_MACHINE;
+    return S_OK;
+}
+
 HRESULT engine_create_job(const WCHAR *name, BG_JOB_TYPE type, struct job_owner *owner,
                           struct engine_job **out)
 {
     struct engine_job *job;
+    struct policy policy;
+    BOOL exempt;
     HRESULT hr;
 
     *out = NULL;
+    /* Before any lock: both read the registry or the caller's token. */
+    policy_get(&policy);
+    exempt = security_caller_exempt();
     job = calloc(1, sizeof(*job));
     if (!job)
     {
@@ -517,6 +1132,7 @@ HRESULT engine_create_job(const WCHAR *name, BG_JOB_TYPE type, struct job_owner 
     job->modification_time = job->creation_time;
     job->reply_progress.BytesTotal = BG_SIZE_UNKNOWN;   /* behaviour.md §7.1 */
     init_props(&job->props);
+    job->props.max_download_time = policy.max_download_time;   /* behaviour.md §8 */
     job->props.display_name = _wcsdup(name);
     if (!job->props.display_name)
     {
@@ -531,7 +1147,8 @@ HRESULT engine_create_job(const WCHAR *name, BG_JOB_TYPE type, struct job_owner 
     }
 
     EnterCriticalSection(&queue.cs);
-    hr = queue_append(job);
+    hr = exempt ? S_OK : check_job_limits(&job->owner, &policy);
+    if (SUCCEEDED(hr)) hr = queue_append(job);
     if (SUCCEEDED(hr)) engine_job_addref(job);
     LeaveCriticalSection(&queue.cs);
     if (FAILED(hr))
@@ -539,6 +1156,8 @@ HRESULT engine_create_job(const WCHAR *name, BG_JOB_TYPE type, struct job_owner 
         destroy_job(job);
         return hr;
     }
+    hr = save_new_job(job);
+    if (FAILED(hr)) return hr;
     TRACE("job %s, type %u, name %s\n", debugstr_guid(&job->id), type, debugstr_w(name));
     *out = job;
     return S_OK;
@@ -742,6 +1361,16 @@ const struct job_owner *engine_job_owner(struct engine_job *job)
     return &job->owner;
 }
 
+void engine_job_swap_owner(struct engine_job *job, struct job_owner *owner)
+{
+    struct job_owner old;
+
+    assert(job_lock_held(job));
+    old = job->owner;
+    job->owner = *owner;
+    *owner = old;
+}
+
 /* behaviour.md §2.1: a final job takes no changes. */
 HRESULT engine_job_lock_for_change(struct engine_job *job, struct job_props **props)
 {
@@ -765,6 +1394,7 @@ void engine_job_commit(struct engine_job *job)
     LeaveCriticalSection(&job->cs);
     /* A change of priority may matter to the scheduler. */
     wake_scheduler();
+    save_wait(job);
 }
 
 BG_JOB_STATE engine_job_event(struct engine_job *job, ULONG *serial)
@@ -823,8 +1453,10 @@ static HRESULT reserve_files(struct engine_job *job, ULONG count)
 }
 
 /* Job lock not held.  Appends the new files, or none of them; on success the job owns them.
- * Gap G2: a TRANSFERRED job stays TRANSFERRED until Resume; a running one picks them up. */
-static HRESULT append_files(struct engine_job *job, struct job_file **added, ULONG count)
+ * Gap G2: a TRANSFERRED job stays TRANSFERRED until Resume; a running one picks them up.
+ * max_files is MaxFilesPerJob (behaviour.md §8), 0 for no limit. */
+static HRESULT append_files(struct engine_job *job, struct job_file **added, ULONG count,
+                            ULONG max_files)
 {
     HRESULT hr = S_OK;
     ULONG i;
@@ -834,6 +1466,8 @@ static HRESULT append_files(struct engine_job *job, struct job_file **added, ULO
         hr = BG_E_INVALID_STATE;
     else if (job->type != BG_JOB_TYPE_DOWNLOAD && job->file_count + count > 1)
         hr = BG_E_TOO_MANY_FILES;
+    else if (max_files && (count > max_files || job->file_count > max_files - count))
+        hr = BG_E_TOO_MANY_FILES_IN_JOB;
     for (i = 0; SUCCEEDED(hr) && i < count; i++)
     {
         if (local_name_taken(job, added, i, added[i]->local_name))
@@ -858,9 +1492,12 @@ static HRESULT append_files(struct engine_job *job, struct job_file **added, ULO
 HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO *info)
 {
     struct job_file **added;
+    struct policy policy;
     HRESULT hr = S_OK;
-    ULONG i;
+    ULONG i, max_files;
 
+    policy_get(&policy);
+    max_files = security_caller_exempt() ? 0 : policy.files_per_job;
     for (i = 0; SUCCEEDED(hr) && i < count; i++)
     {
         if (engine_job_type(job) == BG_JOB_TYPE_DOWNLOAD)
@@ -877,7 +1514,7 @@ HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO
         added[i] = create_file(&info[i]);
         if (!added[i]) hr = E_OUTOFMEMORY;
     }
-    if (SUCCEEDED(hr)) hr = append_files(job, added, count);
+    if (SUCCEEDED(hr)) hr = append_files(job, added, count, max_files);
     if (FAILED(hr))
     {
         for (i = 0; i < count; i++)
@@ -955,7 +1592,11 @@ HRESULT engine_resume_job(struct engine_job *job)
         }
     }
     LeaveCriticalSection(&job->cs);
-    if (SUCCEEDED(hr)) wake_scheduler();
+    if (SUCCEEDED(hr))
+    {
+        wake_scheduler();
+        save_wait(job);
+    }
     TRACE("job %s: hr %#lx\n", debugstr_guid(&job->id), hr);
     return hr;
 }
@@ -977,6 +1618,7 @@ HRESULT engine_suspend_job(struct engine_job *job)
     }
     LeaveCriticalSection(&job->cs);
     abort_run(run);
+    if (SUCCEEDED(hr)) save_wait(job);
     TRACE("job %s: hr %#lx\n", debugstr_guid(&job->id), hr);
     return hr;
 }
@@ -1030,6 +1672,7 @@ static BOOL delete_temp_names(WCHAR **names, ULONG count)
  * A Complete that is renaming files makes Cancel wait its turn: BG_E_INVALID_STATE. */
 HRESULT engine_cancel_job(struct engine_job *job)
 {
+    struct file_work work;
     struct run *run = NULL;
     WCHAR **names = NULL;
     ULONG count = 0;
@@ -1052,11 +1695,17 @@ HRESULT engine_cancel_job(struct engine_job *job)
     if (queued) engine_job_release(job);
     if (FAILED(hr)) return hr;
 
+    /* The entry goes first: a crash after it leaves hidden temporary files at worst, never a
+     * job that comes back without its bytes. */
+    save_wait(job);
     stop_run(run);
     /* The temporary files are opened with FILE_SHARE_DELETE, so a worker still holding one does
      * not stop this; a worker that creates one after this sees the new generation and deletes
-     * it itself. */
+     * it itself.  security.c: the deletions run as the caller (behaviour.md §9.3: an
+     * administrator may lack access to the owner's files). */
+    security_begin_file_work(&work);
     if (names && !delete_temp_names(names, count)) hr = BG_S_UNABLE_TO_DELETE_FILES;
+    security_end_file_work(&work);
     TRACE("job %s: hr %#lx\n", debugstr_guid(&job->id), hr);
     return hr;
 }
@@ -1146,6 +1795,7 @@ HRESULT engine_complete_job(struct engine_job *job)
 {
     HRESULT hr, rename_hr = S_OK;
     struct commit *commits = NULL;
+    struct file_work work;
     struct run *run = NULL;
     BOOL partial = FALSE, deleted = TRUE, queued = FALSE;
     ULONG count = 0, i;
@@ -1159,7 +1809,8 @@ HRESULT engine_complete_job(struct engine_job *job)
         hr = plan_commits(job, &commits, &count, &partial);
         if (SUCCEEDED(hr))
         {
-            job->committing = TRUE;
+            job->committing = TRUE;     /* saved: a load after a crash finishes the commit */
+            mark_changed(job);
             job->generation++;
             run = grab_active(job);
         }
@@ -1168,11 +1819,14 @@ HRESULT engine_complete_job(struct engine_job *job)
     if (SUCCEEDED(hr) && job->type != BG_JOB_TYPE_DOWNLOAD) queued = queue_remove(job);
     LeaveCriticalSection(&queue.cs);
     if (queued) engine_job_release(job);
+    if (SUCCEEDED(hr)) save_wait(job);
     if (FAILED(hr) || job->type != BG_JOB_TYPE_DOWNLOAD) return hr;
 
     stop_run(run);
     /* Unlocked: the scheduler leaves a committing job alone, and Cancel, Complete and AddFile
-     * refuse it, so the files cannot change under us. */
+     * refuse it, so the files cannot change under us.  security.c: the file work runs as the
+     * caller, and each saved file is given to the caller (the seed). */
+    security_begin_file_work(&work);
     for (i = 0; i < count; i++)
     {
         if (!commits[i].local_name) continue;
@@ -1185,7 +1839,10 @@ HRESULT engine_complete_job(struct engine_job *job)
             free(commits[i].local_name);
             commits[i].local_name = NULL;
             commits[i].file = NULL;         /* neither completed nor to delete */
+            continue;
         }
+        /* The file is saved; an owner left as it was is only logged. */
+        security_give_file(&work, commits[i].local_name);
     }
     /* On a failed rename the job stays, and so do the unfinished files: a later Complete
      * drops them, or a Resume transfers them. */
@@ -1194,6 +1851,7 @@ HRESULT engine_complete_job(struct engine_job *job)
         if (!commits[i].local_name && commits[i].temp_name && !delete_temp(commits[i].temp_name))
             deleted = FALSE;
     }
+    security_end_file_work(&work);
 
     EnterCriticalSection(&queue.cs);
     EnterCriticalSection(&job->cs);
@@ -1212,6 +1870,7 @@ HRESULT engine_complete_job(struct engine_job *job)
     LeaveCriticalSection(&queue.cs);
     if (queued) engine_job_release(job);
     free_commits(commits, count);
+    save_wait(job);
 
     if (FAILED(rename_hr)) hr = rename_hr;
     else if (!deleted) hr = BG_S_UNABLE_TO_DELETE_FILES;
@@ -1231,13 +1890,21 @@ static void transfer_progress(struct transfer *transfer)
     EnterCriticalSection(&job->cs);
     if (job->generation == run->generation && !job->committing && is_running_state(job->state))
     {
+        UINT64 old = file->bytes_transferred;
+
         if (transfer->transferred != file->bytes_transferred) made_progress(job);
         if (transfer->total != BG_SIZE_UNKNOWN) file->bytes_total = transfer->total;
         file->bytes_transferred = transfer->transferred;
+        /* A save between two runs must pair the bytes with the validator they belong to. */
+        if (wcscmp(file->validator, transfer->validator))
+        {
+            memcpy(file->validator, transfer->validator, sizeof(file->validator));
+            file->validator[ARRAYSIZE(file->validator) - 1] = 0;
+        }
         if (job->state == BG_JOB_STATE_CONNECTING) set_state(job, BG_JOB_STATE_TRANSFERRING);
         else
         {
-            touch(job);
+            touch_progress(job, old, file->bytes_transferred);
             notify_job_modified(job, FALSE);
         }
     }
@@ -1374,7 +2041,12 @@ static HRESULT create_temp(struct run *run, HANDLE *handle)
     run->transfer.offset = 0;
     run->transfer.transferred = 0;
     run->transfer.validator[0] = 0;
-    if (keep) return copy_string(run->file->temp_name, &run->temp_name);
+    if (keep)
+    {
+        /* Saved before any byte goes in, so no crash leaves a temporary file unknown. */
+        save_wait(job);
+        return copy_string(run->file->temp_name, &run->temp_name);
+    }
     CloseHandle(*handle);
     *handle = INVALID_HANDLE_VALUE;
     delete_temp(temp_name);
@@ -1726,7 +2398,65 @@ static struct run *preempt(BG_JOB_PRIORITY waiting, ULONGLONG now, ULONGLONG *ne
     return run;
 }
 
-/* One look at the queue: timers, new workers, pre-emption.  Returns when to look again. */
+static ULONGLONG filetime_value(const FILETIME *time)
+{
+    return (ULONGLONG)time->dwHighDateTime << 32 | time->dwLowDateTime;
+}
+
+/* No lock held.  behaviour.md §8 and §3.2, gap G18: the service cancels a live job in any state
+ * (SUSPENDED, ERROR and TRANSFERRED included) whose last activity is JobInactivityTimeout days
+ * old, as Cancel would: temporary files deleted, files a failed Complete saved kept.  Activity
+ * is whatever stamps ModificationTime (§7.5): a client's change of the job or of its files,
+ * Suspend, Resume, byte progress, and every state change, the service's retries included.
+ * Checked on every scheduler pass, so at least every MAX_SLEEP_MS and whenever the queue
+ * changes; the time is clock_now()'s, which ClockSkewSeconds moves (clock.c). */
+static void expire_inactive(void)
+{
+    struct engine_job **expired;
+    ULONGLONG now, modified, limit;
+    struct policy policy;
+    ULONG count = 0, i;
+    FILETIME time;
+    HRESULT hr;
+
+    policy_get(&policy);
+    limit = policy.inactivity_days * 86400ull * 10000000;  /* FILETIME counts 100 ns */
+    clock_now(&time);
+    now = filetime_value(&time);
+    EnterCriticalSection(&queue.cs);
+    expired = malloc(max(queue.count, 1) * sizeof(*expired));
+    for (i = 0; expired && i < queue.count; i++)
+    {
+        struct engine_job *job = queue.jobs[i];
+
+        EnterCriticalSection(&job->cs);
+        modified = filetime_value(&job->modification_time);
+        if (!job->committing && now > modified && now - modified >= limit)
+        {
+            engine_job_addref(job);
+            expired[count++] = job;
+        }
+        LeaveCriticalSection(&job->cs);
+    }
+    LeaveCriticalSection(&queue.cs);
+    if (!expired)
+    {
+        WARN("out of memory: inactive jobs stay until the next pass\n");
+        return;
+    }
+    for (i = 0; i < count; i++)
+    {
+        WARN("job %s: no activity for %lu days, cancelling it\n", debugstr_guid(&expired[i]->id),
+             policy.inactivity_days);
+        hr = engine_cancel_job(expired[i]);
+        if (hr != S_OK) WARN("job %s: cancel gave %#lx\n", debugstr_guid(&expired[i]->id), hr);
+        engine_job_release(expired[i]);
+    }
+    free(expired);
+}
+
+/* One look at the queue: inactive jobs, timers, new workers, pre-emption.  Returns when to look
+ * again. */
 static ULONGLONG schedule(void)
 {
     struct engine_job *start[MAX_ACTIVE_JOBS], *job;
@@ -1737,6 +2467,7 @@ static ULONGLONG schedule(void)
     HANDLE thread;
 
     clock_refresh();
+    expire_inactive();
     now = clock_ticks();
     next = now + MAX_SLEEP_MS;
     EnterCriticalSection(&queue.cs);

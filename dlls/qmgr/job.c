@@ -59,6 +59,18 @@ static HRESULT copy_string(const WCHAR *src, WCHAR **dst)
     return *dst ? S_OK : E_OUTOFMEMORY;
 }
 
+/* behaviour.md §9.2: the owner changes its job, and so may an administrator; then the job lock
+ * for the change, as engine_job_lock_for_change(). */
+static HRESULT lock_for_change(struct job *job, struct job_props **props)
+{
+    HRESULT hr;
+
+    *props = NULL;
+    hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
+    return engine_job_lock_for_change(job->engine_job, props);
+}
+
 /* Replaces the string property at offset field of struct job_props; NULL clears it. */
 static HRESULT replace_string(struct job *job, size_t field, const WCHAR *value)
 {
@@ -68,7 +80,7 @@ static HRESULT replace_string(struct job *job, size_t field, const WCHAR *value)
 
     hr = copy_string(value, &copy);
     if (FAILED(hr)) return hr;
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr))
     {
         free(copy);
@@ -185,6 +197,8 @@ static HRESULT WINAPI job_AddFileSet(IBackgroundCopyJob5 *iface, ULONG count, BG
         if (SUCCEEDED(hr)) hr = file_check_local_name(files[i].LocalName);
         if (FAILED(hr)) return hr;
     }
+    hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
     return engine_add_files(job->engine_job, count, files);
 }
 
@@ -211,7 +225,11 @@ static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
+    HRESULT hr;
+
     TRACE("job %p\n", job);
+    hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
     return engine_suspend_job(job->engine_job);
 }
 
@@ -220,7 +238,11 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
+    HRESULT hr;
+
     TRACE("job %p\n", job);
+    hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
     return engine_resume_job(job->engine_job);
 }
 
@@ -228,7 +250,11 @@ static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
+    HRESULT hr;
+
     TRACE("job %p\n", job);
+    hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
     return engine_cancel_job(job->engine_job);
 }
 
@@ -237,7 +263,11 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
+    HRESULT hr;
+
     TRACE("job %p\n", job);
+    hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
     return engine_complete_job(job->engine_job);
 }
 
@@ -365,7 +395,7 @@ static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORIT
 
     TRACE("job %p, priority %u\n", job, priority);
     if ((unsigned int)priority > BG_JOB_PRIORITY_LOW) return E_NOTIMPL;
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     /* A custom HTTP method pins the job to the foreground. */
     if (props->http_method && priority != BG_JOB_PRIORITY_FOREGROUND)
@@ -397,7 +427,7 @@ static HRESULT WINAPI job_SetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG flags
 
     TRACE("job %p, flags %#lx\n", job, flags);
     if (flags & ~VALID_NOTIFY_FLAGS) return E_NOTIMPL;
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     props->notify_flags = flags;
     engine_job_commit(job->engine_job);
@@ -425,7 +455,7 @@ static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
 
     TRACE("job %p, callback %p\n", job, callback);
     if (callback) IUnknown_AddRef(callback);
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr))
     {
         if (callback) IUnknown_Release(callback);
@@ -457,7 +487,7 @@ static HRESULT WINAPI job_SetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG
     HRESULT hr;
 
     TRACE("job %p, seconds %lu\n", job, seconds);
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     props->retry_delay = max(seconds, MIN_RETRY_DELAY);
     engine_job_commit(job->engine_job);
@@ -482,7 +512,7 @@ static HRESULT WINAPI job_SetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG
     HRESULT hr;
 
     TRACE("job %p, seconds %lu\n", job, seconds);
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     props->no_progress_timeout = seconds;
     engine_job_commit(job->engine_job);
@@ -532,7 +562,7 @@ static HRESULT WINAPI job_SetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PR
 
     hr = copy_string(list, &list_copy);
     if (SUCCEEDED(hr)) hr = copy_string(bypass, &bypass_copy);
-    if (SUCCEEDED(hr)) hr = engine_job_lock_for_change(job->engine_job, &props);
+    if (SUCCEEDED(hr)) hr = lock_for_change(job, &props);
     if (SUCCEEDED(hr))
     {
         WCHAR *old_list = props->proxy_list, *old_bypass = props->proxy_bypass_list;
@@ -573,10 +603,55 @@ static HRESULT WINAPI job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PR
     return hr;
 }
 
+/* behaviour.md §9.3: an administrator makes the job its own; what only the old owner's context
+ * could use goes: credentials (and the use of stored ones), client certificate, custom headers,
+ * notify command line.  The owner's own call changes nothing [inferred].  Whether the new owner
+ * can reach the temporary files (BG_E_NEW_OWNER_NO_FILE_ACCESS) and has the same drive mappings
+ * (BG_E_NEW_OWNER_DIFF_MAPPING) is not checked: the service does its file work as itself. */
 static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
 {
-    FIXME("job %p: needs the transfer engine\n", impl_from_IBackgroundCopyJob5(iface));
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    struct job_props *props;
+    struct job_owner owner;
+    WCHAR *freed[5];
+    unsigned int i;
+    HRESULT hr;
+
+    TRACE("job %p\n", job);
+    hr = security_get_owner(&owner);
+    if (FAILED(hr)) return hr;
+    if (!engine_job_owned_by(job->engine_job, owner.sid)) hr = security_check_admin();
+    if (SUCCEEDED(hr)) hr = engine_job_lock_for_change(job->engine_job, &props);
+    if (FAILED(hr))
+    {
+        engine_free_owner(&owner);
+        return hr;
+    }
+    /* Asked again under the lock: the owner may have changed meanwhile. */
+    if (engine_job_owned_by(job->engine_job, owner.sid))
+    {
+        engine_job_unlock(job->engine_job);
+        engine_free_owner(&owner);
+        return S_OK;
+    }
+    TRACE("new owner %s\n", debugstr_w(owner.sid_string));
+    engine_job_swap_owner(job->engine_job, &owner);
+    freed[0] = props->custom_headers;
+    freed[1] = props->notify_program;
+    freed[2] = props->notify_parameters;
+    freed[3] = props->cert_store_name;
+    freed[4] = props->cert_subject;
+    props->custom_headers = NULL;
+    props->notify_program = props->notify_parameters = NULL;
+    props->cert_store_name = props->cert_subject = NULL;
+    props->has_certificate = FALSE;
+    props->cert_by_hash = FALSE;
+    memset(props->cert_hash, 0, sizeof(props->cert_hash));
+    props->stored_credentials = 0;
+    engine_job_commit(job->engine_job);
+    for (i = 0; i < ARRAYSIZE(freed); i++) free(freed[i]);
+    engine_free_owner(&owner);      /* the old one */
+    return S_OK;
 }
 
 /* behaviour.md §6.7: both NULL remove the command line; parameters need a program. */
@@ -596,7 +671,7 @@ static HRESULT WINAPI job_SetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPCWSTR p
 
     hr = copy_string(program, &program_copy);
     if (SUCCEEDED(hr)) hr = copy_string(parameters, &parameters_copy);
-    if (SUCCEEDED(hr)) hr = engine_job_lock_for_change(job->engine_job, &props);
+    if (SUCCEEDED(hr)) hr = lock_for_change(job, &props);
     if (SUCCEEDED(hr))
     {
         WCHAR *old_program = props->notify_program, *old_parameters = props->notify_parameters;
@@ -676,7 +751,7 @@ static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR n
         copy = _wcsdup(name);
         if (!copy) return E_OUTOFMEMORY;
     }
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (SUCCEEDED(hr) && engine_job_state(job->engine_job) == BG_JOB_STATE_TRANSFERRED)
     {
         engine_job_unlock(job->engine_job);
@@ -756,7 +831,7 @@ static HRESULT WINAPI job_SetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD flag
 
     TRACE("job %p, flags %#lx\n", job, flags);
     if (flags & ~BG_COPY_FILE_ALL) return E_INVALIDARG;
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     if (engine_job_state(job->engine_job) == BG_JOB_STATE_TRANSFERRED)
     {
@@ -787,7 +862,7 @@ static HRESULT WINAPI job_SetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD 
 
     TRACE("job %p, flags %#lx\n", job, flags);
     if (flags & ~VALID_PEER_CACHING_FLAGS) return E_INVALIDARG;
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     props->peer_caching_flags = flags;
     engine_job_commit(job->engine_job);
@@ -844,7 +919,7 @@ static HRESULT WINAPI job_SetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULO
     HRESULT hr;
 
     TRACE("job %p, seconds %lu\n", job, seconds);
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     props->max_download_time = seconds;
     engine_job_commit(job->engine_job);
@@ -921,7 +996,7 @@ static HRESULT WINAPI job_SetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPE
     HRESULT hr;
 
     TRACE("job %p, id %u\n", job, id);
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     hr = set_property(job, props, id, &value);
     if (SUCCEEDED(hr)) engine_job_commit(job->engine_job);
@@ -1073,7 +1148,7 @@ static HRESULT set_certificate(struct job *job, BG_CERT_STORE_LOCATION location,
     if (wcslen(store) >= MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
     hr = copy_string(store, &store_copy);
     if (SUCCEEDED(hr)) hr = copy_string(subject, &subject_copy);
-    if (SUCCEEDED(hr)) hr = engine_job_lock_for_change(job->engine_job, &props);
+    if (SUCCEEDED(hr)) hr = lock_for_change(job, &props);
     if (FAILED(hr))
     {
         free(store_copy);
@@ -1127,7 +1202,7 @@ static HRESULT WINAPI http_RemoveClientCertificate(IBackgroundCopyJobHttpOptions
     HRESULT hr;
 
     TRACE("job %p\n", job);
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     if (!props->has_certificate)
     {
@@ -1191,9 +1266,13 @@ static HRESULT WINAPI http_SetCustomHeaders(IBackgroundCopyJobHttpOptions3 *ifac
                                             LPCWSTR headers)
 {
     struct job *job = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    HRESULT hr;
 
     TRACE("job %p, headers %s\n", job, debugstr_w(headers));
     if (headers && wcslen(headers) >= MAX_CUSTOM_HEADERS) return BG_E_STRING_TOO_LONG;
+    /* behaviour.md §9.2: only in the owner's context, not even an administrator's. */
+    hr = security_check_job_access(job->engine_job, TRUE);
+    if (FAILED(hr)) return hr;
     return replace_string(job, offsetof(struct job_props, custom_headers), headers);
 }
 
@@ -1227,7 +1306,7 @@ static HRESULT WINAPI http_SetSecurityFlags(IBackgroundCopyJobHttpOptions3 *ifac
     if ((flags & ~VALID_SECURITY_FLAGS)
             || (flags & BG_HTTP_REDIRECT_POLICY_MASK) > BG_HTTP_REDIRECT_POLICY_DISALLOW)
         return E_NOTIMPL;
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr)) return hr;
     props->security_flags = flags;
     engine_job_commit(job->engine_job);
@@ -1258,7 +1337,7 @@ static HRESULT WINAPI http_SetHttpMethod(IBackgroundCopyJobHttpOptions3 *iface, 
     if (!method || !is_http_token(method)) return E_INVALIDARG;
     copy = _wcsdup(method);
     if (!copy) return E_OUTOFMEMORY;
-    hr = engine_job_lock_for_change(job->engine_job, &props);
+    hr = lock_for_change(job, &props);
     if (FAILED(hr))
     {
         free(copy);
@@ -1307,7 +1386,11 @@ static HRESULT WINAPI http_MakeCustomHeadersWriteOnly(IBackgroundCopyJobHttpOpti
 {
     struct job *job = impl_from_IBackgroundCopyJobHttpOptions3(iface);
 
+    HRESULT hr;
+
     TRACE("job %p\n", job);
+    hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
     engine_job_lock(job->engine_job)->headers_write_only = TRUE;
     engine_job_commit(job->engine_job);
     return S_OK;

@@ -1,186 +1,16 @@
-/* IBackgroundCopyManager: the one manager object of the service, and who its callers are.
- * Each call works out the identity of its client from the COM call, so jobs belong to the user
- * who created them and only administrators see other users' jobs (behaviour.md §9).
+/* IBackgroundCopyManager: the one manager object of the service.  Each call asks security.c who
+ * its client is, so jobs belong to the user who created them and only administrators see other
+ * users' jobs (behaviour.md §9).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <stdlib.h>
 
 #include "qmgr_private.h"
-#include <sddl.h>
 
 DEFAULT_DEBUG_CHANNEL(qmgr);
 
 #define MAX_DISPLAY_NAME 256    /* behaviour.md §2.2 */
-
-/* The token of the client of the current COM call, at least at identification level, as
- * CheckTokenMembership needs.  Outside a COM call (a client in the service's own process) it is
- * the process's token. */
-static HRESULT open_caller_token(HANDLE *token)
-{
-    HANDLE process_token;
-    DWORD error;
-    HRESULT hr;
-    BOOL ok;
-
-    *token = NULL;
-    hr = CoImpersonateClient();
-    if (SUCCEEDED(hr))
-    {
-        ok = OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, token);
-        error = GetLastError();
-        hr = CoRevertToSelf();
-        if (FAILED(hr))
-        {
-            ERR("cannot stop impersonating, hr %#lx\n", hr);
-            if (ok) CloseHandle(*token);
-            *token = NULL;
-            return hr;
-        }
-        if (ok) return S_OK;
-        if (error != ERROR_NO_TOKEN) return HRESULT_FROM_WIN32(error);
-        /* Impersonation that sets no thread token leaves the thread as the service itself,
-         * which is then also who the client is: Wine runs both as the same user. */
-        WARN("impersonation gave no token, taking the process token\n");
-    }
-    else if (hr != RPC_E_CALL_COMPLETE)
-    {
-        ERR("cannot impersonate the client, hr %#lx\n", hr);
-        return hr;
-    }
-
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY | TOKEN_DUPLICATE, &process_token))
-        return HRESULT_FROM_WIN32(GetLastError());
-    ok = DuplicateToken(process_token, SecurityIdentification, token);
-    error = GetLastError();
-    CloseHandle(process_token);
-    return ok ? S_OK : HRESULT_FROM_WIN32(error);
-}
-
-/* One class of token information, in a malloc'd block. */
-static HRESULT query_token(HANDLE token, TOKEN_INFORMATION_CLASS class, void **info)
-{
-    DWORD size = 0;
-    HRESULT hr;
-
-    *info = NULL;
-    if (!GetTokenInformation(token, class, NULL, 0, &size)
-            && GetLastError() != ERROR_INSUFFICIENT_BUFFER)
-        return HRESULT_FROM_WIN32(GetLastError());
-    *info = malloc(max(size, 1));
-    if (!*info) return E_OUTOFMEMORY;
-    if (GetTokenInformation(token, class, *info, size, &size)) return S_OK;
-    hr = HRESULT_FROM_WIN32(GetLastError());
-    free(*info);
-    *info = NULL;
-    return hr;
-}
-
-static HRESULT get_token_user(HANDLE token, PSID *sid)
-{
-    TOKEN_USER *user;
-    DWORD size;
-    HRESULT hr;
-
-    *sid = NULL;
-    hr = query_token(token, TokenUser, (void **)&user);
-    if (FAILED(hr)) return hr;
-    size = GetLengthSid(user->User.Sid);
-    *sid = malloc(size);
-    if (!*sid) hr = E_OUTOFMEMORY;
-    else if (!CopySid(size, *sid, user->User.Sid))
-    {
-        hr = HRESULT_FROM_WIN32(GetLastError());
-        free(*sid);
-        *sid = NULL;
-    }
-    free(user);
-    return hr;
-}
-
-/* Membership of an elevated token in Administrators: what lets a caller act for every user. */
-static HRESULT is_token_admin(HANDLE token, BOOL *admin)
-{
-    BYTE sid[SECURITY_MAX_SID_SIZE];
-    DWORD size = sizeof(sid);
-
-    *admin = FALSE;
-    if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, sid, &size)
-            || !CheckTokenMembership(token, sid, admin))
-        return HRESULT_FROM_WIN32(GetLastError());
-    return S_OK;
-}
-
-/* The caller's SID (malloc'd) and whether it is an administrator. */
-static HRESULT get_caller(PSID *sid, BOOL *admin)
-{
-    HANDLE token;
-    HRESULT hr;
-
-    *sid = NULL;
-    *admin = FALSE;
-    hr = open_caller_token(&token);
-    if (FAILED(hr)) return hr;
-    hr = get_token_user(token, sid);
-    if (SUCCEEDED(hr)) hr = is_token_admin(token, admin);
-    CloseHandle(token);
-    if (FAILED(hr))
-    {
-        free(*sid);
-        *sid = NULL;
-    }
-    return hr;
-}
-
-/* behaviour.md §9.1: the owner of a new job is whoever calls CreateJob.  Integrity level and
- * elevation are kept as the failure when the token cannot tell them. */
-static HRESULT get_owner(struct job_owner *owner)
-{
-    TOKEN_MANDATORY_LABEL *label;
-    TOKEN_ELEVATION elevation;
-    WCHAR *sid_string;
-    HANDLE token;
-    DWORD size;
-    HRESULT hr;
-
-    memset(owner, 0, sizeof(*owner));
-    hr = open_caller_token(&token);
-    if (FAILED(hr)) return hr;
-    hr = get_token_user(token, &owner->sid);
-    if (SUCCEEDED(hr) && !ConvertSidToStringSidW(owner->sid, &sid_string))
-        hr = HRESULT_FROM_WIN32(GetLastError());
-    if (SUCCEEDED(hr))
-    {
-        owner->sid_string = _wcsdup(sid_string);
-        LocalFree(sid_string);
-        if (!owner->sid_string) hr = E_OUTOFMEMORY;
-    }
-    if (FAILED(hr))
-    {
-        CloseHandle(token);
-        engine_free_owner(owner);
-        return hr;
-    }
-
-    owner->integrity_hr = query_token(token, TokenIntegrityLevel, (void **)&label);
-    if (SUCCEEDED(owner->integrity_hr))
-    {
-        UCHAR count = *GetSidSubAuthorityCount(label->Label.Sid);
-
-        owner->integrity_level = count ? *GetSidSubAuthority(label->Label.Sid, count - 1) : 0;
-        free(label);
-    }
-    else WARN("no integrity level, hr %#lx\n", owner->integrity_hr);
-    if (GetTokenInformation(token, TokenElevation, &elevation, sizeof(elevation), &size))
-        owner->elevated = !!elevation.TokenIsElevated;
-    else
-    {
-        owner->elevation_hr = HRESULT_FROM_WIN32(GetLastError());
-        WARN("no elevation state, hr %#lx\n", owner->elevation_hr);
-    }
-    CloseHandle(token);
-    return S_OK;
-}
 
 struct manager
 {
@@ -245,7 +75,7 @@ static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR n
             || !id || !job)
         return E_INVALIDARG;
 
-    hr = get_owner(&owner);
+    hr = security_get_owner(&owner);
     if (FAILED(hr)) return hr;
     hr = engine_create_job(name, type, &owner, &engine_job);
     if (FAILED(hr)) return hr;
@@ -272,7 +102,7 @@ static HRESULT WINAPI manager_GetJob(IBackgroundCopyManager *iface, REFGUID id,
     if (!id) return E_INVALIDARG;
     hr = engine_find_job(id, &engine_job);
     if (FAILED(hr)) return hr;
-    hr = get_caller(&sid, &admin);
+    hr = security_get_caller(&sid, &admin);
     if (SUCCEEDED(hr) && !admin && !engine_job_owned_by(engine_job, sid)) hr = E_ACCESSDENIED;
     if (SUCCEEDED(hr)) hr = job_create(engine_job, job);
     free(sid);
@@ -297,7 +127,7 @@ static HRESULT WINAPI manager_EnumJobs(IBackgroundCopyManager *iface, DWORD flag
     if (!out) return E_INVALIDARG;
     *out = NULL;
     if (flags & ~BG_JOB_ENUM_ALL_USERS) return E_NOTIMPL;
-    hr = get_caller(&sid, &admin);
+    hr = security_get_caller(&sid, &admin);
     if (FAILED(hr)) return hr;
     if ((flags & BG_JOB_ENUM_ALL_USERS) && !admin) hr = E_ACCESSDENIED;
     else hr = engine_list_jobs(flags & BG_JOB_ENUM_ALL_USERS ? NULL : sid, &jobs, &count);

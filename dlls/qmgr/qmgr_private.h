@@ -194,6 +194,9 @@ struct job_props *engine_job_lock(struct engine_job *job);
 void engine_job_unlock(struct engine_job *job);
 /* Job lock held: the owner, valid until the lock is left. */
 const struct job_owner *engine_job_owner(struct engine_job *job);
+/* Job lock held (from engine_job_lock_for_change()): TakeOwnership's new owner replaces the old
+ * one, which is returned in *owner for the caller to free once the lock is left. */
+void engine_job_swap_owner(struct engine_job *job, struct job_owner *owner);
 /* Enters the job lock for a change; BG_E_INVALID_STATE (and no lock) in a final state.  End with
  * engine_job_commit(), which stamps the modification time and tells the notifier, or
  * engine_job_unlock() when nothing changed. */
@@ -219,6 +222,48 @@ HRESULT engine_cancel_job(struct engine_job *job);
  * BG_S_PARTIAL_COMPLETE, BG_S_UNABLE_TO_DELETE_FILES, BG_E_INVALID_STATE, or the failure of a
  * rename, which leaves the job TRANSFERRED with the renamed files completed. */
 HRESULT engine_complete_job(struct engine_job *job);
+
+/* store.c: the durable job queue (wire-and-tools.md §4.4), in the format its header describes.
+ * Only the engine calls it.  A job as the store sees it: the engine fills one under the job
+ * lock with pointers into its own data; store_load() gives malloc'd ones. */
+#define STORE_NO_FILE   (~0u)
+#define STORE_MAX_FILES 100000      /* files of one job an entry holds */
+struct store_job
+{
+    GUID id;
+    BG_JOB_TYPE type;
+    BG_JOB_STATE state;
+    BOOL committing;                /* a Complete had decided and was renaming files */
+    struct job_owner owner;         /* sid_string is not stored */
+    FILETIME creation_time;
+    FILETIME modification_time;
+    FILETIME completion_time;
+    ULONG error_count;
+    BOOL has_error;
+    HRESULT error_code;
+    BG_ERROR_CONTEXT error_context;
+    ULONG error_file;               /* index in files, or STORE_NO_FILE */
+    const WCHAR *error_protocol;    /* static, as in struct job_error */
+    ULONGLONG active_ms;
+    BG_JOB_REPLY_PROGRESS reply_progress;
+    struct job_props props;         /* all but notify_iface, which is never stored */
+    struct job_file **files;
+    ULONG file_count;
+};
+
+/* Finds or creates the store's directory; before any other store call. */
+HRESULT store_init(void);
+/* Memory only, so callable under the job lock: the entry's bytes, malloc'd.  counter numbers
+ * the saves of the job (diagnostics only). */
+HRESULT store_serialize(const struct store_job *job, ULONGLONG counter, BYTE **data,
+                        DWORD *size);
+/* No lock held.  Replace the job's entry atomically (write, flush, rename), or remove it. */
+HRESULT store_write(const GUID *id, const BYTE *data, DWORD size);
+HRESULT store_delete(const GUID *id);
+/* No lock held.  Calls restore for every readable entry; restore owns the job's memory
+ * (owner.sid, props strings, files and their array) whatever it returns.  Damaged entries are
+ * renamed to *.bad, logged with ERR and skipped: S_OK unless the directory is unreadable. */
+HRESULT store_load(HRESULT (*restore)(struct store_job *job));
 
 /* job.c: a new COM object for a queued job; takes its own reference on it. */
 HRESULT job_create(struct engine_job *engine_job, IBackgroundCopyJob **out);
@@ -315,6 +360,44 @@ BOOL transfer_transient(DWORD error);
 HRESULT transfer_write(struct transfer *transfer, const void *data, DWORD size);
 /* Empties temp_file: transferred 0, restarted TRUE (the remote file changed). */
 HRESULT transfer_restart(struct transfer *transfer);
+
+/* security.c: who calls and what they may do (behaviour.md §9).  Outside a COM call the caller
+ * is the service itself. */
+/* The caller's SID (malloc'd) and whether it is an administrator. */
+HRESULT security_get_caller(PSID *sid, BOOL *admin);
+/* The caller as the owner of a new job (engine_free_owner() frees it). */
+HRESULT security_get_owner(struct job_owner *owner);
+/* Administrators and service accounts are exempt from the limits of behaviour.md §8. */
+BOOL security_caller_exempt(void);
+/* S_OK when the caller owns the job, or is an administrator and owner_only is FALSE;
+ * E_ACCESSDENIED otherwise.  No lock held. */
+HRESULT security_check_job_access(struct engine_job *job, BOOL owner_only);
+/* S_OK for an administrator, E_ACCESSDENIED otherwise. */
+HRESULT security_check_admin(void);
+/* The identity the file work of Complete and Cancel runs under: the caller's, impersonated
+ * from begin to end (behaviour.md §9.4), or the service's outside a COM call.  No lock held
+ * between the two calls; they pair on one thread. */
+struct file_work
+{
+    BOOL impersonating;
+    HANDLE token;           /* whose the files become; NULL when unknown */
+};
+void security_begin_file_work(struct file_work *work);
+void security_end_file_work(struct file_work *work);
+/* Between the two: makes the token's user the owner of a file Complete saved. */
+void security_give_file(struct file_work *work, const WCHAR *path);
+
+/* policy.c: Group Policy limits (behaviour.md §8), read again on every call. */
+struct policy
+{
+    ULONG inactivity_days;      /* JobInactivityTimeout */
+    ULONG max_download_time;    /* seconds: the default of a new job's MaximumDownloadTime */
+    ULONG jobs_per_user;
+    ULONG jobs_per_machine;
+    ULONG files_per_job;
+    ULONG ranges_per_file;
+};
+void policy_get(struct policy *policy);
 
 /* enum.c: snapshot enumerators; they take their own references. */
 HRESULT enum_jobs_create(struct engine_job **jobs, ULONG count, IEnumBackgroundCopyJobs **out);

@@ -1,0 +1,342 @@
+/* Who calls, and what they may do (behaviour.md §9): the caller's identity from the COM call,
+ * the owner of a new job, the access checks of the job methods, the exemption from the Group
+ * Policy limits (§8), and the identity the file work of Complete and Cancel runs under, so that
+ * the files Complete saves belong to its caller (the seed: "the owner of the file is the user
+ * who made the call").
+ *
+ * Under Wine the client and the service run as the same Unix user and every token is in
+ * BUILTIN\Administrators, so every caller is an administrator and exempt from the limits; the
+ * checks still run, and decide differently on Windows and ReactOS.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+#include <sddl.h>
+
+DEFAULT_DEBUG_CHANNEL(qmgr);
+
+/* The token of the client of the current COM call, at least at identification level, as
+ * CheckTokenMembership needs.  Outside a COM call (a client in the service's own process, or
+ * the service itself) it is the process's token. */
+static HRESULT open_caller_token(HANDLE *token)
+{
+    HANDLE process_token;
+    DWORD error;
+    HRESULT hr;
+    BOOL ok;
+
+    *token = NULL;
+    hr = CoImpersonateClient();
+    if (SUCCEEDED(hr))
+    {
+        ok = OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, token);
+        error = GetLastError();
+        hr = CoRevertToSelf();
+        if (FAILED(hr))
+        {
+            ERR("cannot stop impersonating, hr %#lx\n", hr);
+            if (ok) CloseHandle(*token);
+            *token = NULL;
+            return hr;
+        }
+        if (ok) return S_OK;
+        if (error != ERROR_NO_TOKEN) return HRESULT_FROM_WIN32(error);
+        /* Impersonation that sets no thread token leaves the thread as the service itself,
+         * which is then also who the client is: Wine runs both as the same user. */
+        WARN("impersonation gave no token, taking the process token\n");
+    }
+    else if (hr != RPC_E_CALL_COMPLETE && hr != CO_E_NOTINITIALIZED)
+    {
+        ERR("cannot impersonate the client, hr %#lx\n", hr);
+        return hr;
+    }
+
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY | TOKEN_DUPLICATE, &process_token))
+        return HRESULT_FROM_WIN32(GetLastError());
+    ok = DuplicateToken(process_token, SecurityIdentification, token);
+    error = GetLastError();
+    CloseHandle(process_token);
+    return ok ? S_OK : HRESULT_FROM_WIN32(error);
+}
+
+/* One class of token information, in a malloc'd block. */
+static HRESULT query_token(HANDLE token, TOKEN_INFORMATION_CLASS class, void **info)
+{
+    DWORD size = 0;
+    HRESULT hr;
+
+    *info = NULL;
+    if (!GetTokenInformation(token, class, NULL, 0, &size)
+            && GetLastError() != ERROR_INSUFFICIENT_BUFFER)
+        return HRESULT_FROM_WIN32(GetLastError());
+    *info = malloc(max(size, 1));
+    if (!*info) return E_OUTOFMEMORY;
+    if (GetTokenInformation(token, class, *info, size, &size)) return S_OK;
+    hr = HRESULT_FROM_WIN32(GetLastError());
+    free(*info);
+    *info = NULL;
+    return hr;
+}
+
+static HRESULT get_token_user(HANDLE token, PSID *sid)
+{
+    TOKEN_USER *user;
+    DWORD size;
+    HRESULT hr;
+
+    *sid = NULL;
+    hr = query_token(token, TokenUser, (void **)&user);
+    if (FAILED(hr)) return hr;
+    size = GetLengthSid(user->User.Sid);
+    *sid = malloc(size);
+    if (!*sid) hr = E_OUTOFMEMORY;
+    else if (!CopySid(size, *sid, user->User.Sid))
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        free(*sid);
+        *sid = NULL;
+    }
+    free(user);
+    return hr;
+}
+
+/* Membership of an elevated token in Administrators: what lets a caller act for every user. */
+static HRESULT is_token_admin(HANDLE token, BOOL *admin)
+{
+    BYTE sid[SECURITY_MAX_SID_SIZE];
+    DWORD size = sizeof(sid);
+
+    *admin = FALSE;
+    if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, sid, &size)
+            || !CheckTokenMembership(token, sid, admin))
+        return HRESULT_FROM_WIN32(GetLastError());
+    return S_OK;
+}
+
+/* behaviour.md §8: LocalSystem, LocalService and NetworkService are service accounts. */
+static BOOL is_service_account(PSID sid)
+{
+    static const WELL_KNOWN_SID_TYPE services[] =
+    {
+        WinLocalSystemSid, WinLocalServiceSid, WinNetworkServiceSid,
+    };
+    unsigned int i;
+
+    for (i = 0; i < ARRAYSIZE(services); i++)
+        if (IsWellKnownSid(sid, services[i])) return TRUE;
+    return FALSE;
+}
+
+HRESULT security_get_caller(PSID *sid, BOOL *admin)
+{
+    HANDLE token;
+    HRESULT hr;
+
+    *sid = NULL;
+    *admin = FALSE;
+    hr = open_caller_token(&token);
+    if (FAILED(hr)) return hr;
+    hr = get_token_user(token, sid);
+    if (SUCCEEDED(hr)) hr = is_token_admin(token, admin);
+    CloseHandle(token);
+    if (FAILED(hr))
+    {
+        free(*sid);
+        *sid = NULL;
+    }
+    return hr;
+}
+
+/* behaviour.md §8: the limits do not apply to administrators and service accounts.  A caller
+ * whose token cannot be read gets the limits. */
+BOOL security_caller_exempt(void)
+{
+    BOOL admin, exempt;
+    PSID sid;
+    HRESULT hr;
+
+    hr = security_get_caller(&sid, &admin);
+    if (FAILED(hr))
+    {
+        WARN("cannot tell who calls, hr %#lx: limits apply\n", hr);
+        return FALSE;
+    }
+    exempt = admin || is_service_account(sid);
+    free(sid);
+    TRACE("%s\n", exempt ? "exempt" : "limited");
+    return exempt;
+}
+
+/* behaviour.md §9.1: the owner of a new job is whoever calls CreateJob.  Integrity level and
+ * elevation are kept as the failure when the token cannot tell them. */
+HRESULT security_get_owner(struct job_owner *owner)
+{
+    TOKEN_MANDATORY_LABEL *label;
+    TOKEN_ELEVATION elevation;
+    WCHAR *sid_string;
+    HANDLE token;
+    DWORD size;
+    HRESULT hr;
+
+    memset(owner, 0, sizeof(*owner));
+    hr = open_caller_token(&token);
+    if (FAILED(hr)) return hr;
+    hr = get_token_user(token, &owner->sid);
+    if (SUCCEEDED(hr) && !ConvertSidToStringSidW(owner->sid, &sid_string))
+        hr = HRESULT_FROM_WIN32(GetLastError());
+    if (SUCCEEDED(hr))
+    {
+        owner->sid_string = _wcsdup(sid_string);
+        LocalFree(sid_string);
+        if (!owner->sid_string) hr = E_OUTOFMEMORY;
+    }
+    if (FAILED(hr))
+    {
+        CloseHandle(token);
+        engine_free_owner(owner);
+        return hr;
+    }
+
+    owner->integrity_hr = query_token(token, TokenIntegrityLevel, (void **)&label);
+    if (SUCCEEDED(owner->integrity_hr))
+    {
+        UCHAR count = *GetSidSubAuthorityCount(label->Label.Sid);
+
+        owner->integrity_level = count ? *GetSidSubAuthority(label->Label.Sid, count - 1) : 0;
+        free(label);
+    }
+    else WARN("no integrity level, hr %#lx\n", owner->integrity_hr);
+    if (GetTokenInformation(token, TokenElevation, &elevation, sizeof(elevation), &size))
+        owner->elevated = !!elevation.TokenIsElevated;
+    else
+    {
+        owner->elevation_hr = HRESULT_FROM_WIN32(GetLastError());
+        WARN("no elevation state, hr %#lx\n", owner->elevation_hr);
+    }
+    CloseHandle(token);
+    return S_OK;
+}
+
+/* behaviour.md §9.2: the owner may change its job, and so may an administrator unless the
+ * change is one only the owner may make (credentials, custom headers). */
+HRESULT security_check_job_access(struct engine_job *job, BOOL owner_only)
+{
+    BOOL admin;
+    PSID sid;
+    HRESULT hr;
+
+    hr = security_get_caller(&sid, &admin);
+    if (FAILED(hr)) return hr;
+    if (!engine_job_owned_by(job, sid) && (owner_only || !admin))
+    {
+        WARN("job %s: access denied to a %s\n", debugstr_guid(engine_job_id(job)),
+             admin ? "non-owner" : "non-owner non-administrator");
+        hr = E_ACCESSDENIED;
+    }
+    free(sid);
+    return hr;
+}
+
+HRESULT security_check_admin(void)
+{
+    BOOL admin;
+    PSID sid;
+    HRESULT hr;
+
+    hr = security_get_caller(&sid, &admin);
+    if (FAILED(hr)) return hr;
+    free(sid);
+    return admin ? S_OK : E_ACCESSDENIED;
+}
+
+/* behaviour.md §9.4 and the seed: the file work of Complete and Cancel runs as their caller.
+ * Outside a COM call (the service cancelling an inactive job) there is no one to impersonate
+ * and the work runs as the service. */
+void security_begin_file_work(struct file_work *work)
+{
+    HRESULT hr;
+
+    memset(work, 0, sizeof(*work));
+    hr = CoImpersonateClient();
+    if (SUCCEEDED(hr))
+    {
+        work->impersonating = TRUE;
+        if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &work->token))
+        {
+            /* Wine: impersonation leaves the thread as the service, the client's own user. */
+            TRACE("impersonation gave no token, error %lu\n", GetLastError());
+            work->token = NULL;
+        }
+    }
+    else if (hr == RPC_E_CALL_COMPLETE || hr == CO_E_NOTINITIALIZED)
+        TRACE("no client: working as the service\n");
+    else ERR("cannot impersonate the client, hr %#lx: working as the service\n", hr);
+    if (!work->token && !OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &work->token))
+    {
+        WARN("no token, error %lu: files keep the owner the system gives them\n",
+             GetLastError());
+        work->token = NULL;
+    }
+}
+
+void security_end_file_work(struct file_work *work)
+{
+    HRESULT hr;
+
+    if (work->token) CloseHandle(work->token);
+    if (work->impersonating)
+    {
+        hr = CoRevertToSelf();
+        if (FAILED(hr)) ERR("cannot stop impersonating, hr %#lx\n", hr);
+    }
+    memset(work, 0, sizeof(*work));
+}
+
+/* The seed: a file Complete saved belongs to its caller.  A rename keeps the owner of the
+ * temporary file, which the service created, so the owner is set here when it differs (under
+ * Wine it is the caller's already: GetFileSecurityW reports the process user).  A failure is
+ * logged and leaves the file, saved, with the owner it has: Complete has renamed it already
+ * and cannot take that back. */
+void security_give_file(struct file_work *work, const WCHAR *path)
+{
+    SECURITY_DESCRIPTOR *sd = NULL, new_sd;
+    PSID owner, user = NULL;
+    BOOL defaulted;
+    DWORD size = 0;
+    HRESULT hr;
+
+    if (!work->token) return;
+    hr = get_token_user(work->token, &user);
+    if (FAILED(hr)) goto done;
+    if (!GetFileSecurityW(path, OWNER_SECURITY_INFORMATION, NULL, 0, &size)
+            && GetLastError() != ERROR_INSUFFICIENT_BUFFER)
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        goto done;
+    }
+    sd = malloc(max(size, 1));
+    if (!sd)
+    {
+        hr = E_OUTOFMEMORY;
+        goto done;
+    }
+    if (!GetFileSecurityW(path, OWNER_SECURITY_INFORMATION, sd, size, &size)
+            || !GetSecurityDescriptorOwner(sd, &owner, &defaulted))
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        goto done;
+    }
+    if (owner && EqualSid(owner, user)) goto done;
+    TRACE("giving %s to its caller\n", debugstr_w(path));
+    if (!InitializeSecurityDescriptor(&new_sd, SECURITY_DESCRIPTOR_REVISION)
+            || !SetSecurityDescriptorOwner(&new_sd, user, FALSE)
+            || !SetFileSecurityW(path, OWNER_SECURITY_INFORMATION, &new_sd))
+        hr = HRESULT_FROM_WIN32(GetLastError());
+
+done:
+    if (FAILED(hr)) WARN("%s keeps its owner, hr %#lx\n", debugstr_w(path), hr);
+    free(sd);
+    free(user);
+}

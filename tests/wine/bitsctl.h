@@ -1,0 +1,27 @@
+/* Service control for the Wine-only units: stop, start and kill the BITS service of the
+ * current prefix, and reconnect the unit's manager (util.h's test_manager) afterwards.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#ifndef BITS_TESTS_WINE_BITSCTL_H
+#define BITS_TESTS_WINE_BITSCTL_H
+
+#include "../util.h"
+
+/* The process of the running service, 0 when it does not run. */
+DWORD bitsctl_pid(void);
+/* "net stop BITS" and "net start BITS": TRUE once the service is STOPPED or RUNNING. */
+BOOL bitsctl_stop(void);
+BOOL bitsctl_start(void);
+/* TerminateProcess of the service's process (found with QueryServiceStatusEx); TRUE once the
+ * process is gone and the service control manager reports the service STOPPED. */
+BOOL bitsctl_kill(void);
+/* Drops test_manager without releasing it (its server may be gone) and creates a new one,
+ * retrying for a while: the service starts on demand. */
+BOOL bitsctl_reconnect(void);
+/* The store's path for a job: %ALLUSERSPROFILE%\Microsoft\Network\Downloader\job-{GUID}SUFFIX,
+ * written to PATH (MAX_PATH characters); SUFFIX ".bits", ".bits.bad"... */
+void bitsctl_entry_path(const GUID *id, const WCHAR *suffix, WCHAR *path);
+/* Whether an HRESULT says the service process went away during the call. */
+BOOL bitsctl_is_disconnect(HRESULT hr);
+
+#endif /* BITS_TESTS_WINE_BITSCTL_H */
