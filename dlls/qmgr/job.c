@@ -224,7 +224,6 @@ static HRESULT WINAPI job_EnumFiles(IBackgroundCopyJob5 *iface, IEnumBackgroundC
 static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
-
     HRESULT hr;
 
     TRACE("job %p\n", job);
@@ -237,7 +236,6 @@ static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
 static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
-
     HRESULT hr;
 
     TRACE("job %p\n", job);
@@ -249,7 +247,6 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
 static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
-
     HRESULT hr;
 
     TRACE("job %p\n", job);
@@ -262,7 +259,6 @@ static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
-
     HRESULT hr;
 
     TRACE("job %p\n", job);
@@ -1385,7 +1381,6 @@ static HRESULT WINAPI http_SetServerCertificateValidationInterface(
 static HRESULT WINAPI http_MakeCustomHeadersWriteOnly(IBackgroundCopyJobHttpOptions3 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJobHttpOptions3(iface);
-
     HRESULT hr;
 
     TRACE("job %p\n", job);
