@@ -11,6 +11,7 @@ extern void func_file(void);
 extern void func_job(void);
 extern void func_manager(void);
 extern void func_notify(void);
+extern void func_props(void);
 extern void func_security(void);
 extern void func_transfer(void);
 extern void func_server(void);
@@ -27,6 +28,7 @@ const struct winetest_unit winetest_testlist[] =
     { "transfer", func_transfer },
     { "complete", func_complete },
     { "notify", func_notify },
+    { "props", func_props },
     { "security", func_security },
     { NULL, NULL }
 };

@@ -253,22 +253,13 @@ static HRESULT WINAPI file_GetTemporaryName(IBackgroundCopyFile6 *iface, LPWSTR 
     return hr;
 }
 
-/* behaviour.md §2.1: only a transferred file of a live job can be judged. */
+/* behaviour.md §2.1, §7.2: only a transferred file of a live job can be judged. */
 static HRESULT WINAPI file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL state)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
-    struct job_props *props;
-    BOOL transferred;
-    HRESULT hr;
 
     TRACE("file %p, state %d\n", file, state);
-    hr = engine_job_lock_for_change(file->job, &props);
-    if (FAILED(hr)) return hr;
-    transferred = engine_file_transferred(file->file);
-    engine_job_unlock(file->job);
-    if (!transferred) return BG_E_INVALID_STATE;
-    FIXME("file %p: judging transferred content needs the transfer engine\n", file);
-    return E_NOTIMPL;
+    return engine_set_validation_state(file->job, file->file, !!state);
 }
 
 static HRESULT WINAPI file_GetValidationState(IBackgroundCopyFile6 *iface, BOOL *state)
@@ -311,24 +302,35 @@ static HRESULT WINAPI file_GetPeerDownloadStats(IBackgroundCopyFile6 *iface, UIN
     return S_OK;
 }
 
+/* behaviour.md §7.2: the one file property reports what a server said; nothing sets it. */
 static HRESULT WINAPI file_SetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PROPERTY_ID id,
                                        BITS_FILE_PROPERTY_VALUE value)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
 
-    (void)value;
-    FIXME("file %p, id %u: needs the transfer engine\n", file, id);
-    return E_NOTIMPL;
+    (void)value;    /* no arm of the union is valid for an unknown id */
+    TRACE("file %p, id %u\n", file, id);
+    if (id == BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS) return BG_E_READ_ONLY_PROPERTY;
+    return BG_E_UNKNOWN_PROPERTY_ID;
 }
 
+/* The headers are "" until an HTTP response came for the file [inferred: the docs name no
+ * value for a file that had none]. */
 static HRESULT WINAPI file_GetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PROPERTY_ID id,
                                        BITS_FILE_PROPERTY_VALUE *value)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    HRESULT hr;
 
-    FIXME("file %p, id %u, value %p: needs the transfer engine\n", file, id, value);
-    if (value) value->String = NULL;
-    return E_NOTIMPL;
+    TRACE("file %p, id %u, value %p\n", file, id, value);
+    if (!value) return E_INVALIDARG;
+    value->String = NULL;
+    if (id != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS) return BG_E_UNKNOWN_PROPERTY_ID;
+    engine_job_lock(file->job);
+    hr = cotask_strdup(file->file->response_headers ? file->file->response_headers : L"",
+                       &value->String);
+    engine_job_unlock(file->job);
+    return hr;
 }
 
 static HRESULT WINAPI file_UpdateDownloadPosition(IBackgroundCopyFile6 *iface, UINT64 offset)

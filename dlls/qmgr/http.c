@@ -139,6 +139,26 @@ static void response_clear(struct http_response *resp)
     response_init(resp);
 }
 
+/* behaviour.md §7.2: File5's HTTP_RESPONSE_HEADERS is the head of the last response, whichever
+ * request it answered; headers (malloc'd) replaces the one kept so far. */
+static void keep_response_headers(struct download *dl, WCHAR *headers)
+{
+    free(dl->transfer->response_headers);
+    dl->transfer->response_headers = headers;
+}
+
+/* A head read from the socket as text: each byte one character (ISO-8859-1, RFC 9110 §5.5). */
+static WCHAR *widen_head(const char *head, size_t len)
+{
+    WCHAR *text = malloc((len + 1) * sizeof(WCHAR));
+    size_t i;
+
+    if (!text) return NULL;
+    for (i = 0; i < len; i++) text[i] = (unsigned char)head[i];
+    text[len] = 0;
+    return text;
+}
+
 /* Decimal digits to their end; FALSE without digits or on overflow. */
 static BOOL parse_u64(const char **str, UINT64 *value)
 {
@@ -1165,6 +1185,7 @@ static HRESULT sock_read_head(struct download *dl, BOOL head_request, struct htt
             continue;
         }
         *nothing = FALSE;
+        keep_response_headers(dl, widen_head(start, end - start));
         end[-1] = 0;
         sock->in_start = end - sock->in;
         response_clear(resp);
@@ -1441,7 +1462,11 @@ static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const s
                             WINHTTP_HEADER_NAME_BY_INDEX, raw, &size, WINHTTP_NO_HEADER_INDEX)
             && (len = WideCharToMultiByte(CP_UTF8, 0, raw, -1, NULL, 0, NULL, NULL)) > 0
             && (head = malloc(len)))
+    {
         WideCharToMultiByte(CP_UTF8, 0, raw, -1, head, len, NULL, NULL);
+        keep_response_headers(dl, raw);
+        raw = NULL;
+    }
     free(raw);
     response_clear(resp);
     hr = head && parse_head(head, resp) ? S_OK

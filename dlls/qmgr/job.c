@@ -792,17 +792,22 @@ static HRESULT WINAPI job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_
     return E_NOTIMPL;
 }
 
+/* behaviour.md §2.1, §2.2: the new names follow the rules of AddFile; the search is
+ * case-sensitive [doc]. */
 static HRESULT WINAPI job_ReplaceRemotePrefix(IBackgroundCopyJob5 *iface, LPCWSTR old_prefix,
                                               LPCWSTR new_prefix)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr;
 
     TRACE("job %p, old_prefix %s, new_prefix %s\n", job, debugstr_w(old_prefix),
           debugstr_w(new_prefix));
     /* behaviour.md §2.1: upload jobs have no remote prefix to replace. */
     if (engine_job_type(job->engine_job) != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
-    FIXME("job %p: needs the transfer engine\n", job);
-    return E_NOTIMPL;
+    if (!old_prefix || !*old_prefix || !new_prefix || !*new_prefix) return E_INVALIDARG;
+    hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
+    return engine_replace_remote_prefix(job->engine_job, old_prefix, new_prefix);
 }
 
 static HRESULT WINAPI job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR remote,
