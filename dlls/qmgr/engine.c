@@ -396,6 +396,7 @@ static void run_release(struct run *run)
     free(run->proxy_list);
     free(run->proxy_bypass_list);
     free(run->transfer.final_url);
+    free(run->transfer.response_headers);
     if (run->done) CloseHandle(run->done);
     free(run);
 }
@@ -524,6 +525,7 @@ static void free_file(struct job_file *file)
     free(file->remote_name);
     free(file->local_name);
     free(file->temp_name);
+    free(file->response_headers);
     free(file);
 }
 
@@ -1546,6 +1548,119 @@ HRESULT engine_set_remote_name(struct engine_job *job, struct job_file *file, co
     return S_OK;
 }
 
+/* Same rule as engine_set_remote_name(): a transfer in flight keeps the name it started with.
+ * The new names are made and checked under the lock (memory only) before any is stored. */
+HRESULT engine_replace_remote_prefix(struct engine_job *job, const WCHAR *old_prefix,
+                                     const WCHAR *new_prefix)
+{
+    size_t old_len = wcslen(old_prefix), new_len = wcslen(new_prefix), rest;
+    struct job_props *props;
+    WCHAR **names, *name;
+    ULONG i, matched = 0;
+    HRESULT hr;
+
+    hr = engine_job_lock_for_change(job, &props);
+    if (FAILED(hr)) return hr;
+    names = calloc(max(job->file_count, 1), sizeof(*names));
+    if (!names)
+    {
+        engine_job_unlock(job);
+        return E_OUTOFMEMORY;
+    }
+    for (i = 0; i < job->file_count && SUCCEEDED(hr); i++)
+    {
+        name = job->files[i]->remote_name;
+        if (wcsncmp(name, old_prefix, old_len)) continue;
+        rest = wcslen(name + old_len);
+        names[i] = malloc((new_len + rest + 1) * sizeof(WCHAR));
+        if (!names[i])
+        {
+            hr = E_OUTOFMEMORY;
+            break;
+        }
+        memcpy(names[i], new_prefix, new_len * sizeof(WCHAR));
+        memcpy(names[i] + new_len, name + old_len, (rest + 1) * sizeof(WCHAR));
+        hr = file_check_remote_name(names[i], job->type);
+        matched++;
+    }
+    if (FAILED(hr) || !matched)
+    {
+        engine_job_unlock(job);
+        for (i = 0; i < job->file_count; i++) free(names[i]);
+        free(names);
+        return FAILED(hr) ? hr : S_FALSE;
+    }
+    /* The array now takes the old names, to be freed once the lock is left. */
+    for (i = 0; i < job->file_count; i++)
+    {
+        if (!names[i]) continue;
+        name = job->files[i]->remote_name;
+        job->files[i]->remote_name = names[i];
+        names[i] = name;
+    }
+    TRACE("job %s: %lu remote names now start with %s\n", debugstr_guid(&job->id), matched,
+          debugstr_w(new_prefix));
+    i = job->file_count;
+    engine_job_commit(job);
+    while (i--) free(names[i]);
+    free(names);
+    return S_OK;
+}
+
+/* Only a peer could serve other content, and there is no peer caching: rejected content came
+ * from the origin server, so the job stops in ERROR (behaviour.md §7.2).  The rejected bytes
+ * go with their temporary file, so that no restart can take them for progress; the file
+ * starts again from 0 at the next Resume. */
+HRESULT engine_set_validation_state(struct engine_job *job, struct job_file *file, BOOL valid)
+{
+    struct job_props *props;
+    struct run *run = NULL;
+    const WCHAR *protocol;
+    WCHAR *temp_name;
+    HRESULT hr;
+
+    hr = engine_job_lock_for_change(job, &props);
+    if (FAILED(hr)) return hr;
+    /* A file Complete saved is valid for good: Complete validates implicitly [doc]. */
+    if (!engine_file_transferred(file) || (file->completed && !valid))
+    {
+        engine_job_unlock(job);
+        return BG_E_INVALID_STATE;
+    }
+    if (valid)
+    {
+        file->validated = TRUE;
+        engine_job_commit(job);
+        return S_OK;
+    }
+    WARN("job %s: %s rejected by the client\n", debugstr_guid(&job->id),
+         debugstr_w(file->remote_name));
+    file->validated = FALSE;
+    file->bytes_total = BG_SIZE_UNKNOWN;
+    file->bytes_transferred = 0;
+    file->validator[0] = 0;
+    memset(&file->remote_time, 0, sizeof(file->remote_time));
+    temp_name = file->temp_name;
+    file->temp_name = NULL;
+    protocol = !_wcsnicmp(file->remote_name, L"http", 4) ? L"http" : L"file";
+    /* A worker busy with a later file stops: the job is in ERROR now. */
+    job->generation++;
+    run = grab_active(job);
+    set_error(job, file, BG_E_VALIDATION_FAILED, BG_ERROR_CONTEXT_REMOTE_FILE, protocol, FALSE);
+    LeaveCriticalSection(&job->cs);
+    abort_run(run);
+    save_wait(job);
+    /* No run has it open: runs are for files still to transfer.  A file that stays is only
+     * litter, which the next transfer does not use. */
+    if (temp_name)
+    {
+        hr = localfile_delete(temp_name);
+        if (FAILED(hr)) WARN("cannot delete %s, hr %#lx\n", debugstr_w(temp_name), hr);
+        free(temp_name);
+    }
+    return S_OK;
+}
+
 /* Job lock held.  The first file still to transfer, or NULL when all are in. */
 static struct job_file *next_file(const struct engine_job *job)
 {
@@ -1856,7 +1971,11 @@ HRESULT engine_complete_job(struct engine_job *job)
     EnterCriticalSection(&queue.cs);
     EnterCriticalSection(&job->cs);
     for (i = 0; i < count; i++)
-        if (commits[i].file && commits[i].local_name) commits[i].file->completed = TRUE;
+        if (commits[i].file && commits[i].local_name)
+        {
+            commits[i].file->completed = TRUE;
+            commits[i].file->validated = TRUE;  /* Complete validates implicitly [doc] */
+        }
     job->committing = FALSE;
     if (SUCCEEDED(rename_hr))
     {
@@ -2096,6 +2215,12 @@ static void record_transfer(struct engine_job *job, struct run *run)
     memcpy(file->validator, transfer->validator, sizeof(file->validator));
     file->validator[ARRAYSIZE(file->validator) - 1] = 0;
     file->remote_time = transfer->remote_time;
+    if (transfer->response_headers)
+    {
+        free(file->response_headers);
+        file->response_headers = transfer->response_headers;
+        run->transfer.response_headers = NULL;
+    }
     touch(job);
 }
 

@@ -126,6 +126,7 @@ struct job_file
     BOOL validated;                 /* content accepted through File3::SetValidationState */
     WCHAR validator[128];           /* the transport's ETag or Last-Modified, "" if none */
     FILETIME remote_time;           /* of the remote file, given to the local file at Complete */
+    WCHAR *response_headers;        /* malloc'd head of the last HTTP response, NULL before one */
 };
 
 /* The error of a job (behaviour.md §4.3, §4.4): what IBackgroundCopyError reports. */
@@ -210,6 +211,16 @@ struct job_notify *engine_job_notify(struct engine_job *job);
 /* Appends all the files or none (names already checked by file.c). */
 HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO *files);
 HRESULT engine_set_remote_name(struct engine_job *job, struct job_file *file, const WCHAR *name);
+/* behaviour.md §2.1, Job3::ReplaceRemotePrefix: every remote name that starts with old_prefix
+ * (case-sensitive) starts with new_prefix instead, in all files or in none.  S_FALSE when no name
+ * matches; E_INVALIDARG when a new name breaks file_check_remote_name(); BG_E_INVALID_STATE in a
+ * final state. */
+HRESULT engine_replace_remote_prefix(struct engine_job *job, const WCHAR *old_prefix,
+                                     const WCHAR *new_prefix);
+/* behaviour.md §7.2, File3::SetValidationState: BG_E_INVALID_STATE in a final state or before
+ * the file is transferred.  TRUE marks the content valid; FALSE starts the file again from 0
+ * and puts the job in ERROR with BG_E_VALIDATION_FAILED. */
+HRESULT engine_set_validation_state(struct engine_job *job, struct job_file *file, BOOL valid);
 /* behaviour.md §3.4: QUEUED from SUSPENDED, ERROR, TRANSIENT_ERROR (error cleared) and from
  * TRANSFERRED with files still to transfer; BG_E_EMPTY without files. */
 HRESULT engine_resume_job(struct engine_job *job);
@@ -322,6 +333,8 @@ struct transfer
     BG_ERROR_CONTEXT error_context; /* REMOTE_FILE, LOCAL_FILE, GENERAL_TRANSPORT... */
     BOOL transient;                 /* the error may go away: retry after MinimumRetryDelay */
     const WCHAR *protocol;          /* static "http", "https" or "file" */
+    WCHAR *response_headers;        /* malloc'd: status line and header lines of the last HTTP
+                                     * response as received, up to its empty line; NULL if none */
 };
 
 /* localfile.c.  Downloads remote_name into temp_file from offset on, by the transport its scheme

@@ -10,7 +10,10 @@
  * (engine.c, PROGRESS_SAVE_*), since the temporary files hold the bytes and the engine
  * resumes from their real size.
  *
- * Where: %ALLUSERSPROFILE%\Microsoft\Network\Downloader (created when missing)
+ * Where: %ALLUSERSPROFILE%\Microsoft\Network\Downloader (created when missing), that is the
+ * common application data folder (C:\ProgramData), asked of the shell: a service's environment
+ * is whatever services.exe started with, and Wine's has ALLUSERSPROFILE=C:\users\Public in a
+ * freshly made prefix but C:\ProgramData later, which would lose the queue.
  *
  *     job-{GUID}.bits      the entry of a live job (not ACKNOWLEDGED or CANCELLED)
  *     job-{GUID}.tmp       a save in progress; removed at start, since the rename never came
@@ -52,6 +55,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include <shlobj.h>
 
 DEFAULT_DEBUG_CHANNEL(qmgr);
 
@@ -59,7 +63,7 @@ DEFAULT_DEBUG_CHANNEL(qmgr);
 #define HEADER_SIZE         32
 #define STORE_MAX_STRING    32768           /* characters; custom headers are the longest */
 #define STORE_MAX_SIZE      (256u << 20)    /* STORE_MAX_FILES files of bounded names fit */
-#define STORE_DIR           L"%ALLUSERSPROFILE%\\Microsoft\\Network\\Downloader"
+#define STORE_DIR           L"\\Microsoft\\Network\\Downloader"
 #define GUID_CHARS          39              /* "{...}" and the terminator */
 
 static const BYTE magic[8] = { 'B', 'I', 'T', 'S', 'J', 'O', 'B', 0x1a };
@@ -136,15 +140,15 @@ static HRESULT create_directories(WCHAR *path)
 HRESULT store_init(void)
 {
     WCHAR path[MAX_PATH];
-    DWORD len;
     HRESULT hr;
 
-    len = ExpandEnvironmentStringsW(STORE_DIR, path, ARRAYSIZE(path));
-    if (!len || len > ARRAYSIZE(path) - 64 || path[0] == '%' || path[1] != ':')
+    hr = SHGetFolderPathW(NULL, CSIDL_COMMON_APPDATA, NULL, SHGFP_TYPE_CURRENT, path);
+    if (FAILED(hr) || path[1] != ':' || wcslen(path) + wcslen(STORE_DIR) > ARRAYSIZE(path) - 64)
     {
-        ERR("no usable %s\n", debugstr_w(STORE_DIR));
-        return HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND);
+        ERR("no common application data folder, hr %#lx\n", hr);
+        return FAILED(hr) ? hr : HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND);
     }
+    wcscat(path, STORE_DIR);
     hr = create_directories(path);
     if (FAILED(hr))
     {
