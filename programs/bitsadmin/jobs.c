@@ -420,7 +420,7 @@ static unsigned int count_prefixed(IBackgroundCopyJob *job, const WCHAR *prefix)
     {
         if (SUCCEEDED(IBackgroundCopyFile_GetRemoteName(file, &remote)))
         {
-            if (!_wcsnicmp(remote, prefix, wcslen(prefix))) count++;
+            if (!wcsncmp(remote, prefix, wcslen(prefix))) count++;
             CoTaskMemFree(remote);
         }
         IBackgroundCopyFile_Release(file);

@@ -3,6 +3,8 @@
 
 #include "bitsctl.h"
 
+#include <shlobj.h>
+
 #define SERVICE_WAIT_MS     30000
 #define RECONNECT_WAIT_MS   30000
 
@@ -40,6 +42,17 @@ static BOOL wait_state(SC_HANDLE service, DWORD state)
     return FALSE;
 }
 
+static SC_HANDLE open_rpcss(DWORD access)
+{
+    SC_HANDLE manager, service;
+
+    manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    if (!manager) return NULL;
+    service = OpenServiceW(manager, L"RpcSs", access);
+    CloseServiceHandle(manager);
+    return service;
+}
+
 DWORD bitsctl_pid(void)
 {
     SC_HANDLE service = open_bits(SERVICE_QUERY_STATUS);
@@ -68,26 +81,63 @@ BOOL bitsctl_stop(void)
     return ret;
 }
 
+/* Wine's services.exe may still call a killed service RUNNING and refuse to start it: then
+ * StartService is tried again until the process is seen dead and the start goes through. */
 BOOL bitsctl_start(void)
 {
+    ULONGLONG deadline = GetTickCount64() + SERVICE_WAIT_MS;
     SC_HANDLE service = open_bits(SERVICE_START | SERVICE_QUERY_STATUS);
-    BOOL ret;
+    SERVICE_STATUS_PROCESS status;
+    HANDLE process;
+    BOOL ret = FALSE, alive;
 
     if (!service) return FALSE;
-    if (!StartServiceW(service, 0, NULL) && GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
-        trace("StartService: error %lu\n", GetLastError());
-    ret = wait_state(service, SERVICE_RUNNING);
+    do
+    {
+        if (StartServiceW(service, 0, NULL))
+        {
+            ret = wait_state(service, SERVICE_RUNNING);
+            break;
+        }
+        if (GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
+        {
+            trace("StartService(BITS): error %lu\n", GetLastError());
+            Sleep(100);
+            continue;
+        }
+        alive = FALSE;
+        if (query(service, &status) && status.dwProcessId)
+        {
+            process = OpenProcess(SYNCHRONIZE, FALSE, status.dwProcessId);
+            if (process)
+            {
+                alive = WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+                CloseHandle(process);
+            }
+        }
+        if (alive)
+        {
+            ret = TRUE;
+            break;
+        }
+        Sleep(100);
+    } while (GetTickCount64() < deadline);
     CloseServiceHandle(service);
     return ret;
 }
 
-BOOL bitsctl_kill(void)
+/* TerminateProcess of a service's process, found with QueryServiceStatusEx. */
+static BOOL kill_service(const WCHAR *name)
 {
-    SC_HANDLE service = open_bits(SERVICE_QUERY_STATUS);
+    SC_HANDLE manager, service;
     SERVICE_STATUS_PROCESS status;
     HANDLE process = NULL;
     BOOL ret = FALSE;
 
+    manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    if (!manager) return FALSE;
+    service = OpenServiceW(manager, name, SERVICE_QUERY_STATUS);
+    CloseServiceHandle(manager);
     if (!service) return FALSE;
     if (query(service, &status) && status.dwCurrentState != SERVICE_STOPPED && status.dwProcessId)
         process = OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, status.dwProcessId);
@@ -97,14 +147,34 @@ BOOL bitsctl_kill(void)
                 && WaitForSingleObject(process, SERVICE_WAIT_MS) == WAIT_OBJECT_0;
         CloseHandle(process);
     }
-    if (ret) ret = wait_state(service, SERVICE_STOPPED);
     CloseServiceHandle(service);
+    return ret;
+}
+
+/* Wine 8's RpcSs keeps the class objects a dead process registered, first in its list, so
+ * CoCreateInstance would go on reaching the killed process; a new RpcSs starts empty.  Wine's
+ * services.exe also goes on calling the killed service RUNNING, but starts it again. */
+BOOL bitsctl_kill(void)
+{
+    SC_HANDLE service;
+    BOOL ret;
+
+    ret = kill_service(L"BITS");
+    if (!ret) return FALSE;
+    if (!winetest_platform_is_wine) return TRUE;
+    ret = kill_service(L"RpcSs");
+    service = open_rpcss(SERVICE_START);
+    if (service && !StartServiceW(service, 0, NULL)
+            && GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
+        trace("StartService(RpcSs): error %lu\n", GetLastError());
+    if (service) CloseServiceHandle(service);
     return ret;
 }
 
 BOOL bitsctl_reconnect(void)
 {
     ULONGLONG deadline = GetTickCount64() + RECONNECT_WAIT_MS;
+    IBackgroundCopyJob *job;
     HRESULT hr;
 
     /* A proxy of the dead process is leaked on purpose: releasing it may wait for RPC. */
@@ -113,7 +183,15 @@ BOOL bitsctl_reconnect(void)
     {
         hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
                 &IID_IBackgroundCopyManager, (void **)&test_manager);
-        if (SUCCEEDED(hr)) return TRUE;
+        if (SUCCEEDED(hr))
+        {
+            /* A manager of a process that died meanwhile answers nothing. */
+            hr = IBackgroundCopyManager_GetJob(test_manager, &GUID_NULL, &job);
+            if (hr == BG_E_NOT_FOUND) return TRUE;
+            trace("new manager answers %#lx, service process %04lx\n", hr, bitsctl_pid());
+            if (!bitsctl_is_disconnect(hr)) return TRUE;
+            test_manager = NULL;
+        }
         Sleep(100);
     } while (GetTickCount64() < deadline);
     trace("CoCreateInstance: %#lx\n", hr);
@@ -125,8 +203,9 @@ void bitsctl_entry_path(const GUID *id, const WCHAR *suffix, WCHAR *path)
 {
     WCHAR dir[MAX_PATH], guid[40];
 
-    ExpandEnvironmentStringsW(L"%ALLUSERSPROFILE%\\Microsoft\\Network\\Downloader", dir,
-            ARRAY_SIZE(dir));
+    if (FAILED(SHGetFolderPathW(NULL, CSIDL_COMMON_APPDATA, NULL, SHGFP_TYPE_CURRENT, dir)))
+        wcscpy(dir, L"C:\\ProgramData");
+    wcscat(dir, L"\\Microsoft\\Network\\Downloader");
     StringFromGUID2(id, guid, ARRAY_SIZE(guid));
     swprintf(path, MAX_PATH, L"%ls\\job-%ls%ls", dir, guid, suffix);
 }

@@ -13,7 +13,7 @@ DWORD bitsctl_pid(void);
 BOOL bitsctl_stop(void);
 BOOL bitsctl_start(void);
 /* TerminateProcess of the service's process (found with QueryServiceStatusEx); TRUE once the
- * process is gone and the service control manager reports the service STOPPED. */
+ * process is gone.  Under Wine RpcSs is killed and started again too (see bitsctl.c). */
 BOOL bitsctl_kill(void);
 /* Drops test_manager without releasing it (its server may be gone) and creates a new one,
  * retrying for a while: the service starts on demand. */
