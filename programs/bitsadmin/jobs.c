@@ -406,8 +406,8 @@ int op_addfilewithranges(struct context *ctx, const struct command *cmd,
     return 0;
 }
 
-/* The files whose remote name begins with prefix, compared as ReplaceRemotePrefix does,
- * without regard to case [inferred]. */
+/* The files whose remote name begins with prefix, compared as ReplaceRemotePrefix does:
+ * case-sensitively (behaviour.md §2.1). */
 static unsigned int count_prefixed(IBackgroundCopyJob *job, const WCHAR *prefix)
 {
     IEnumBackgroundCopyFiles *files;
