@@ -127,10 +127,11 @@ static HRESULT create_directories(WCHAR *path)
         if (*p && *p != '\\') continue;
         if (*p) *p = 0;
         else p = NULL;
-        if (!CreateDirectoryW(path, NULL) && (error = GetLastError()) != ERROR_ALREADY_EXISTS)
+        if (!CreateDirectoryW(path, NULL) && ((error = GetLastError()) != ERROR_ALREADY_EXISTS
+                || !(GetFileAttributesW(path) & FILE_ATTRIBUTE_DIRECTORY)))
         {
             if (p) *p = '\\';
-            return HRESULT_FROM_WIN32(error);
+            return HRESULT_FROM_WIN32(error == ERROR_ALREADY_EXISTS ? ERROR_DIRECTORY : error);
         }
         if (!p) return S_OK;
         *p = '\\';

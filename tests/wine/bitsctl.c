@@ -6,7 +6,7 @@
 #include <shlobj.h>
 
 #define SERVICE_WAIT_MS     30000
-#define RECONNECT_WAIT_MS   30000
+#define RECONNECT_WAIT_MS   10000
 
 static SC_HANDLE open_bits(DWORD access)
 {
@@ -42,17 +42,6 @@ static BOOL wait_state(SC_HANDLE service, DWORD state)
     return FALSE;
 }
 
-static SC_HANDLE open_rpcss(DWORD access)
-{
-    SC_HANDLE manager, service;
-
-    manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-    if (!manager) return NULL;
-    service = OpenServiceW(manager, L"RpcSs", access);
-    CloseServiceHandle(manager);
-    return service;
-}
-
 DWORD bitsctl_pid(void)
 {
     SC_HANDLE service = open_bits(SERVICE_QUERY_STATUS);
@@ -83,14 +72,18 @@ BOOL bitsctl_stop(void)
 
 /* Wine's services.exe may still call a killed service RUNNING and refuse to start it: then
  * StartService is tried again until the process is seen dead and the start goes through. */
-BOOL bitsctl_start(void)
+static BOOL start_service(const WCHAR *name)
 {
     ULONGLONG deadline = GetTickCount64() + SERVICE_WAIT_MS;
-    SC_HANDLE service = open_bits(SERVICE_START | SERVICE_QUERY_STATUS);
+    SC_HANDLE manager, service;
     SERVICE_STATUS_PROCESS status;
     HANDLE process;
     BOOL ret = FALSE, alive;
 
+    manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    if (!manager) return FALSE;
+    service = OpenServiceW(manager, name, SERVICE_START | SERVICE_QUERY_STATUS);
+    CloseServiceHandle(manager);
     if (!service) return FALSE;
     do
     {
@@ -101,7 +94,7 @@ BOOL bitsctl_start(void)
         }
         if (GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
         {
-            trace("StartService(BITS): error %lu\n", GetLastError());
+            trace("StartService(%s): error %lu\n", wine_dbgstr_w(name), GetLastError());
             Sleep(100);
             continue;
         }
@@ -124,6 +117,11 @@ BOOL bitsctl_start(void)
     } while (GetTickCount64() < deadline);
     CloseServiceHandle(service);
     return ret;
+}
+
+BOOL bitsctl_start(void)
+{
+    return start_service(L"BITS");
 }
 
 /* TerminateProcess of a service's process, found with QueryServiceStatusEx. */
@@ -156,19 +154,11 @@ static BOOL kill_service(const WCHAR *name)
  * services.exe also goes on calling the killed service RUNNING, but starts it again. */
 BOOL bitsctl_kill(void)
 {
-    SC_HANDLE service;
-    BOOL ret;
-
-    ret = kill_service(L"BITS");
-    if (!ret) return FALSE;
+    if (!kill_service(L"BITS")) return FALSE;
     if (!winetest_platform_is_wine) return TRUE;
-    ret = kill_service(L"RpcSs");
-    service = open_rpcss(SERVICE_START);
-    if (service && !StartServiceW(service, 0, NULL)
-            && GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
-        trace("StartService(RpcSs): error %lu\n", GetLastError());
-    if (service) CloseServiceHandle(service);
-    return ret;
+    /* Its process may be gone already (an earlier kill that services.exe missed). */
+    kill_service(L"RpcSs");
+    return start_service(L"RpcSs");
 }
 
 BOOL bitsctl_reconnect(void)
@@ -208,6 +198,16 @@ void bitsctl_entry_path(const GUID *id, const WCHAR *suffix, WCHAR *path)
     wcscat(dir, L"\\Microsoft\\Network\\Downloader");
     StringFromGUID2(id, guid, ARRAY_SIZE(guid));
     swprintf(path, MAX_PATH, L"%ls\\job-%ls%ls", dir, guid, suffix);
+}
+
+BOOL bitsctl_recover(void)
+{
+    if (bitsctl_start() && bitsctl_reconnect()) return TRUE;
+    /* Wine's services.exe and RpcSs do not always recover from a killed service; a second
+     * kill gives them a clean start. */
+    trace("no service after the kill, killing it again\n");
+    bitsctl_kill();
+    return bitsctl_start() && bitsctl_reconnect();
 }
 
 BOOL bitsctl_is_disconnect(HRESULT hr)

@@ -18,6 +18,9 @@ BOOL bitsctl_kill(void);
 /* Drops test_manager without releasing it (its server may be gone) and creates a new one,
  * retrying for a while: the service starts on demand. */
 BOOL bitsctl_reconnect(void);
+/* After bitsctl_kill(): the service started again and the manager reconnected, with one more
+ * kill when Wine's service control manager or RpcSs did not recover (see bitsctl.c). */
+BOOL bitsctl_recover(void);
 /* The store's path for a job: %ALLUSERSPROFILE%\Microsoft\Network\Downloader\job-{GUID}SUFFIX,
  * written to PATH (MAX_PATH characters); SUFFIX ".bits", ".bits.bad"... */
 void bitsctl_entry_path(const GUID *id, const WCHAR *suffix, WCHAR *path);
