@@ -28,6 +28,7 @@ struct command
      * argc and argv here are what follows the job. */
     int (*job_op)(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
                   int argc, WCHAR **argv);
+    unsigned int field;         /* which value a shared job_op prints (op_get*field) */
 };
 
 /* output.c: all text goes through here; '\n' ends a line, '\r' is dropped. */
@@ -107,14 +108,9 @@ BOOL parse_acl_flags(const WCHAR *text, DWORD *flags);
                   int argc, WCHAR **argv)
 PROPERTY_OP(getacl);
 PROPERTY_OP(setacl);
-PROPERTY_OP(getbytestotal);
-PROPERTY_OP(getbytestransferred);
-PROPERTY_OP(getfilestotal);
-PROPERTY_OP(getfilestransferred);
+PROPERTY_OP(getprogressfield);
 PROPERTY_OP(getprogress);
-PROPERTY_OP(getcreationtime);
-PROPERTY_OP(getmodificationtime);
-PROPERTY_OP(getcompletiontime);
+PROPERTY_OP(gettimefield);
 PROPERTY_OP(gettype);
 PROPERTY_OP(getstate);
 PROPERTY_OP(geterror);
@@ -137,9 +133,7 @@ PROPERTY_OP(getnoprogresstimeout);
 PROPERTY_OP(setnoprogresstimeout);
 PROPERTY_OP(getmaxdownloadtime);
 PROPERTY_OP(setmaxdownloadtime);
-PROPERTY_OP(getproxyusage);
-PROPERTY_OP(getproxylist);
-PROPERTY_OP(getproxybypasslist);
+PROPERTY_OP(getproxyfield);
 PROPERTY_OP(setproxysettings);
 PROPERTY_OP(setcredentials);
 PROPERTY_OP(removecredentials);

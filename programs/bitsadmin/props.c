@@ -181,40 +181,13 @@ static int print_progress_field(struct context *ctx, IBackgroundCopyJob *job, un
     return 0;
 }
 
-int op_getbytestotal(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
-                     int argc, WCHAR **argv)
+/* /GETBYTESTOTAL, /GETBYTESTRANSFERRED, /GETFILESTOTAL, /GETFILESTRANSFERRED (cmd->field). */
+int op_getprogressfield(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
+                        int argc, WCHAR **argv)
 {
-    (void)cmd;
     (void)argc;
     (void)argv;
-    return print_progress_field(ctx, job, 0);
-}
-
-int op_getbytestransferred(struct context *ctx, const struct command *cmd,
-                           IBackgroundCopyJob *job, int argc, WCHAR **argv)
-{
-    (void)cmd;
-    (void)argc;
-    (void)argv;
-    return print_progress_field(ctx, job, 1);
-}
-
-int op_getfilestotal(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
-                     int argc, WCHAR **argv)
-{
-    (void)cmd;
-    (void)argc;
-    (void)argv;
-    return print_progress_field(ctx, job, 2);
-}
-
-int op_getfilestransferred(struct context *ctx, const struct command *cmd,
-                           IBackgroundCopyJob *job, int argc, WCHAR **argv)
-{
-    (void)cmd;
-    (void)argc;
-    (void)argv;
-    return print_progress_field(ctx, job, 3);
+    return print_progress_field(ctx, job, cmd->field);
 }
 
 /* Not a Windows command: the FILES and BYTES fields of the /TRANSFER block in one line. */
@@ -255,31 +228,13 @@ static int print_time_field(struct context *ctx, IBackgroundCopyJob *job, unsign
     return 0;
 }
 
-int op_getcreationtime(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
-                       int argc, WCHAR **argv)
+/* /GETCREATIONTIME, /GETMODIFICATIONTIME, /GETCOMPLETIONTIME (cmd->field). */
+int op_gettimefield(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
+                    int argc, WCHAR **argv)
 {
-    (void)cmd;
     (void)argc;
     (void)argv;
-    return print_time_field(ctx, job, 0);
-}
-
-int op_getmodificationtime(struct context *ctx, const struct command *cmd,
-                           IBackgroundCopyJob *job, int argc, WCHAR **argv)
-{
-    (void)cmd;
-    (void)argc;
-    (void)argv;
-    return print_time_field(ctx, job, 1);
-}
-
-int op_getcompletiontime(struct context *ctx, const struct command *cmd,
-                         IBackgroundCopyJob *job, int argc, WCHAR **argv)
-{
-    (void)cmd;
-    (void)argc;
-    (void)argv;
-    return print_time_field(ctx, job, 2);
+    return print_time_field(ctx, job, cmd->field);
 }
 
 int op_gettype(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
@@ -647,31 +602,13 @@ static int print_proxy_field(struct context *ctx, IBackgroundCopyJob *job, unsig
     return 0;
 }
 
-int op_getproxyusage(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
+/* /GETPROXYUSAGE, /GETPROXYLIST, /GETPROXYBYPASSLIST (cmd->field). */
+int op_getproxyfield(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
                      int argc, WCHAR **argv)
 {
-    (void)cmd;
     (void)argc;
     (void)argv;
-    return print_proxy_field(ctx, job, 0);
-}
-
-int op_getproxylist(struct context *ctx, const struct command *cmd, IBackgroundCopyJob *job,
-                    int argc, WCHAR **argv)
-{
-    (void)cmd;
-    (void)argc;
-    (void)argv;
-    return print_proxy_field(ctx, job, 1);
-}
-
-int op_getproxybypasslist(struct context *ctx, const struct command *cmd,
-                          IBackgroundCopyJob *job, int argc, WCHAR **argv)
-{
-    (void)cmd;
-    (void)argc;
-    (void)argv;
-    return print_proxy_field(ctx, job, 2);
+    return print_proxy_field(ctx, job, cmd->field);
 }
 
 /* wire-and-tools.md §3.3: OVERRIDE takes a proxy list and a bypass list (NULL allowed); the
