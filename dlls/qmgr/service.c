@@ -65,6 +65,112 @@ static HRESULT register_class_objects(DWORD *cookies)
     return hr;
 }
 
+/* ---- Pinned interface registrations: a workaround for Wine's rpcrt4 ----
+ *
+ * Wine's COM registers an interface with RPC when the first stub of that IID appears in the
+ * process and unregisters it, waiting for the calls on it to end, when the last one goes.
+ * That wait (RpcServerUnregisterIf) can miss the wake-up of a call that ends at the same
+ * moment and then never returns: a client that releases, say, its last file enumerator right
+ * after a call on it hangs for good, and so does the service's RPC thread.  It was seen under
+ * load in the restart torture.  So the service keeps one stub of every interface it serves
+ * for as long as it runs: the registrations never drop to zero.  The stubs belong to the
+ * anchor below, marshalled table-strong and never unmarshalled, so nobody can call it; on
+ * Windows this costs a few stubs and changes nothing. */
+
+#define ANCHOR_SLOTS    64      /* more than the longest vtable, IBackgroundCopyJob5's */
+
+struct anchor_vtbl
+{
+    IUnknownVtbl unknown;
+    /* Never called: no client has an interface pointer of the anchor. */
+    HRESULT (STDMETHODCALLTYPE *methods[ANCHOR_SLOTS])(void *iface);
+};
+
+struct anchor
+{
+    const struct anchor_vtbl *vtbl;
+};
+
+static const IID *const pinned_iids[] =
+{
+    &IID_IBackgroundCopyManager,
+    &IID_IBackgroundCopyJob, &IID_IBackgroundCopyJob2, &IID_IBackgroundCopyJob3,
+    &IID_IBackgroundCopyJob4, &IID_IBackgroundCopyJob5,
+    &IID_IBackgroundCopyJobHttpOptions, &IID_IBackgroundCopyJobHttpOptions2,
+    &IID_IBackgroundCopyJobHttpOptions3,
+    &IID_IBackgroundCopyFile, &IID_IBackgroundCopyFile2, &IID_IBackgroundCopyFile3,
+    &IID_IBackgroundCopyFile4, &IID_IBackgroundCopyFile5, &IID_IBackgroundCopyFile6,
+    &IID_IEnumBackgroundCopyJobs, &IID_IEnumBackgroundCopyFiles, &IID_IBackgroundCopyError,
+};
+
+static HRESULT STDMETHODCALLTYPE anchor_QueryInterface(IUnknown *iface, REFIID riid, void **obj)
+{
+    unsigned int i;
+
+    *obj = NULL;
+    if (IsEqualGUID(riid, &IID_IUnknown)) *obj = iface;
+    for (i = 0; i < ARRAYSIZE(pinned_iids); i++)
+        if (IsEqualGUID(riid, pinned_iids[i])) *obj = iface;
+    return *obj ? S_OK : E_NOINTERFACE;
+}
+
+/* The anchor is static: its references count nothing. */
+static ULONG STDMETHODCALLTYPE anchor_AddRef(IUnknown *iface)
+{
+    (void)iface;
+    return 2;
+}
+
+static ULONG STDMETHODCALLTYPE anchor_Release(IUnknown *iface)
+{
+    (void)iface;
+    return 1;
+}
+
+static HRESULT STDMETHODCALLTYPE anchor_unexpected(void *iface)
+{
+    (void)iface;
+    return E_UNEXPECTED;
+}
+
+static struct anchor_vtbl anchor_vtbl =
+{
+    { anchor_QueryInterface, anchor_AddRef, anchor_Release },
+    { NULL },                   /* pin_interfaces() fills them */
+};
+
+static struct anchor anchor = { &anchor_vtbl };
+
+/* Marshals the anchor table-strong for every served IID; what fails is only logged, since it
+ * is a workaround. */
+static void pin_interfaces(void)
+{
+    IStream *stream;
+    unsigned int i;
+    HRESULT hr;
+
+    for (i = 0; i < ANCHOR_SLOTS; i++) anchor_vtbl.methods[i] = anchor_unexpected;
+    for (i = 0; i < ARRAYSIZE(pinned_iids); i++)
+    {
+        hr = CreateStreamOnHGlobal(NULL, TRUE, &stream);
+        if (SUCCEEDED(hr))
+        {
+            hr = CoMarshalInterface(stream, pinned_iids[i], (IUnknown *)&anchor, MSHCTX_LOCAL,
+                                    NULL, MSHLFLAGS_TABLESTRONG);
+            IStream_Release(stream);
+        }
+        if (FAILED(hr)) WARN("cannot pin %s, hr %#lx\n", debugstr_guid(pinned_iids[i]), hr);
+    }
+}
+
+/* Drops the anchor's stubs; a disconnected stub does not unregister its interface. */
+static void unpin_interfaces(void)
+{
+    HRESULT hr = CoDisconnectObject((IUnknown *)&anchor, 0);
+
+    if (FAILED(hr)) WARN("cannot disconnect the anchor, hr %#lx\n", hr);
+}
+
 void WINAPI ServiceMain(DWORD argc, WCHAR **argv)
 {
     DWORD cookies[MANAGER_CLASS_COUNT];
@@ -104,6 +210,7 @@ void WINAPI ServiceMain(DWORD argc, WCHAR **argv)
     hr = engine_init();
     if (SUCCEEDED(hr))
     {
+        pin_interfaces();
         hr = register_class_objects(cookies);
         if (SUCCEEDED(hr))
         {
@@ -114,6 +221,7 @@ void WINAPI ServiceMain(DWORD argc, WCHAR **argv)
             WaitForSingleObject(stop_event, INFINITE);
             for (i = 0; i < MANAGER_CLASS_COUNT; i++) CoRevokeClassObject(cookies[i]);
         }
+        unpin_interfaces();
         /* Before CoUninitialize: it releases the clients' callback proxies. */
         engine_shutdown();
     }

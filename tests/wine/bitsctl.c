@@ -161,13 +161,34 @@ BOOL bitsctl_kill(void)
     return start_service(L"RpcSs");
 }
 
+/* Wine makes the OXID of a COM server's multithreaded apartment from its process id alone,
+ * and its IPIDs from the process id, the thread id and a counter that starts again in every
+ * process; Wine also reuses process ids at once.  A proxy of a dead service process kept
+ * alive is then taken for an object of the next one: a new manager unmarshals into the dead
+ * one's proxy (RPC_E_DISCONNECTED), and releasing the old proxy later removes a stub of the
+ * new process while its client uses it (seen as a RemRelease that never returns).  So every
+ * proxy is released while no service process runs: the release fails at once. */
+void bitsctl_drop(void *proxy)
+{
+    IUnknown **unk = proxy;
+
+    if (!*unk) return;
+    IUnknown_Release(*unk);
+    *unk = NULL;
+}
+
+void bitsctl_drop_manager(void)
+{
+    bitsctl_drop(&test_manager);
+}
+
 BOOL bitsctl_reconnect(void)
 {
     ULONGLONG deadline = GetTickCount64() + RECONNECT_WAIT_MS;
     IBackgroundCopyJob *job;
     HRESULT hr;
 
-    /* A proxy of the dead process is leaked on purpose: releasing it may wait for RPC. */
+    ok(!test_manager, "the manager of the old service process was not dropped\n");
     test_manager = NULL;
     do
     {
@@ -180,7 +201,7 @@ BOOL bitsctl_reconnect(void)
             if (hr == BG_E_NOT_FOUND) return TRUE;
             trace("new manager answers %#lx, service process %04lx\n", hr, bitsctl_pid());
             if (!bitsctl_is_disconnect(hr)) return TRUE;
-            test_manager = NULL;
+            bitsctl_drop_manager();
         }
         Sleep(100);
     } while (GetTickCount64() < deadline);

@@ -15,11 +15,18 @@ BOOL bitsctl_start(void);
 /* TerminateProcess of the service's process (found with QueryServiceStatusEx); TRUE once the
  * process is gone.  Under Wine RpcSs is killed and started again too (see bitsctl.c). */
 BOOL bitsctl_kill(void);
-/* Drops test_manager without releasing it (its server may be gone) and creates a new one,
- * retrying for a while: the service starts on demand. */
+/* Releases a proxy (an interface pointer of the service, passed by address) and sets it to
+ * NULL.  Every proxy of a stopped or killed service process must be released this way after
+ * the process is gone and before the service starts again (see bitsctl.c). */
+void bitsctl_drop(void *proxy);
+/* bitsctl_drop() of test_manager. */
+void bitsctl_drop_manager(void);
+/* Creates test_manager again (bitsctl_drop_manager() first), retrying for a while: the
+ * service starts on demand. */
 BOOL bitsctl_reconnect(void);
-/* After bitsctl_kill(): the service started again and the manager reconnected, with one more
- * kill when Wine's service control manager or RpcSs did not recover (see bitsctl.c). */
+/* After bitsctl_kill() and the drop of every proxy: the service started again and the manager
+ * reconnected, with one more kill when Wine's service control manager or RpcSs did not
+ * recover (see bitsctl.c). */
 BOOL bitsctl_recover(void);
 /* The store's path for a job: %ALLUSERSPROFILE%\Microsoft\Network\Downloader\job-{GUID}SUFFIX,
  * written to PATH (MAX_PATH characters); SUFFIX ".bits", ".bits.bad"... */

@@ -30,9 +30,5 @@ run killall_prepare
 "$WINESERVER" -k
 "$WINESERVER" -w
 run killall_verify
-# The kill torture is not yet reliable under Wine 8 (a killed service is not always brought
-# back): it runs only when asked, BITS_TORTURE=1.
-if [ -n "${BITS_TORTURE:-}" ]; then
-    run torture
-fi
+run torture
 exit $failed

@@ -329,6 +329,15 @@ static void snapshot_all(struct restart_jobs *jobs)
     }
 }
 
+/* The service stopped or was killed: its proxies go before it starts again (bitsctl.h). */
+static void drop_all(struct restart_jobs *jobs)
+{
+    unsigned int i;
+
+    for (i = 0; i < J_COUNT; i++) bitsctl_drop(&jobs->job[i]);
+    bitsctl_drop_manager();
+}
+
 /* After a restart: every job found by GetJob, as it was. */
 static void check_all(struct restart_jobs *jobs, const char *how)
 {
@@ -340,7 +349,6 @@ static void check_all(struct restart_jobs *jobs, const char *how)
     for (i = 0; i < J_COUNT; i++)
     {
         winetest_push_context("job %u", i);
-        /* The proxies of the dead process are dropped, not released. */
         jobs->job[i] = get_job(&jobs->snap[i].id, &hr);
         ok(hr == S_OK, "GetJob: %#lx\n", hr);
         if (jobs->job[i])
@@ -433,25 +441,22 @@ static void test_restart(void)
     snapshot_all(&jobs);
     before = jobs.snap[J_RUNNING].progress.BytesTransferred;
     ok(bitsctl_stop(), "service does not stop\n");
+    drop_all(&jobs);
     ok(bitsctl_start(), "service does not start\n");
     ok(bitsctl_reconnect(), "no manager\n");
     if (!test_manager) goto done;
     check_all(&jobs, "net stop");
 
-    /* A killed service process.  Wine 8 does not always bring a killed service back (RpcSs
-     * keeps its class registration), so this part runs only with BITS_TORTURE set. */
+    /* A killed service process. */
     ok(wait_for_file_bytes(jobs.job[J_RUNNING], 0, jobs.snap[J_RUNNING].progress.BytesTransferred
             + 200000, TRANSFER_WAIT_MS), "the transfer did not go on\n");
-    if (GetEnvironmentVariableA("BITS_TORTURE", NULL, 0))
-    {
-        snapshot_all(&jobs);
-        before = jobs.snap[J_RUNNING].progress.BytesTransferred;
-        ok(bitsctl_kill(), "service not killed\n");
-        ok(bitsctl_recover(), "no service after the kill\n");
-        if (!test_manager) goto done;
-        check_all(&jobs, "kill");
-    }
-    else skip("killing the service process: set BITS_TORTURE=1\n");
+    snapshot_all(&jobs);
+    before = jobs.snap[J_RUNNING].progress.BytesTransferred;
+    ok(bitsctl_kill(), "service not killed\n");
+    drop_all(&jobs);
+    ok(bitsctl_recover(), "no service after the kill\n");
+    if (!test_manager) goto done;
+    check_all(&jobs, "kill");
 
     /* Everything finishes: the running transfer resumed where its bytes ended at the last
      * stop or kill. */
@@ -703,6 +708,8 @@ START_TEST(badentry)
     take_snapshot(jobs[D_NONE], &before);
 
     ok(bitsctl_stop(), "service does not stop\n");
+    for (i = 0; i < D_COUNT; i++) bitsctl_drop(&jobs[i]);
+    bitsctl_drop_manager();
     for (i = 0; i < D_COUNT; i++)
         if (i != D_NONE) ok(damage_entry(&ids[i], i), "cannot damage entry %u\n", i);
     ok(bitsctl_start(), "the service does not start with damaged entries\n");
@@ -735,6 +742,7 @@ START_TEST(badentry)
 
     /* Set aside for good: a second start neither loads nor loses them. */
     ok(bitsctl_stop(), "service does not stop\n");
+    bitsctl_drop_manager();
     ok(bitsctl_start(), "service does not start\n");
     ok(bitsctl_reconnect(), "no manager\n");
     for (i = 0; i < D_COUNT; i++)
@@ -1084,6 +1092,8 @@ START_TEST(torture)
         WaitForSingleObject(thread, INFINITE);
         CloseHandle(thread);
         t.kills++;
+        for (i = 0; i < t.count; i++) bitsctl_drop(&t.jobs[i].job);
+        bitsctl_drop_manager();
         if (winetest_debug > 1) trace("round %u: restarting\n", round);
         if (!bitsctl_recover())
         {
