@@ -1,6 +1,7 @@
 /* The security model (behaviour.md §9): the owner of a job, who sees which jobs, TakeOwnership,
  * and the owner of the files Complete saves (the seed).  One account only: what needs a second
- * user (another user's job, a non-administrator's TakeOwnership of it) is skipped.
+ * user (another user's job, a non-administrator's TakeOwnership of it) is skipped; limits.c
+ * checks what the same user gets without administrator rights.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "util.h"

@@ -9,6 +9,7 @@ extern void func_crossprocess(void);
 extern void func_enum(void);
 extern void func_file(void);
 extern void func_job(void);
+extern void func_limits(void);
 extern void func_manager(void);
 extern void func_notify(void);
 extern void func_props(void);
@@ -30,5 +31,6 @@ const struct winetest_unit winetest_testlist[] =
     { "notify", func_notify },
     { "props", func_props },
     { "security", func_security },
+    { "limits", func_limits },
     { NULL, NULL }
 };

@@ -81,10 +81,12 @@ struct engine_job
     ULONGLONG active_ms;            /* time in CONNECTING/TRANSFERRING since the last Resume,
                                      * without the running worker's */
     BOOL committing;                /* a Complete is renaming files, unlocked */
+    PSID committer;                 /* malloc'd: the caller of that Complete, or NULL */
     struct run *active;             /* the transfer in flight, for transport_abort() */
     BG_JOB_REPLY_PROGRESS reply_progress;   /* upload-reply jobs */
     struct job_props props;
     struct job_notify notify;       /* notify.c's */
+    ULONG notified_serial;          /* the TRANSFERRED or ERROR whose notification was done */
     struct job_file **files;
     ULONG file_count;
     ULONG file_capacity;
@@ -177,7 +179,12 @@ static void wake_scheduler(void)
  * millisecond later; a crash in between replays them (the job is queued again and finds its
  * bytes in the temporary file).  Byte progress marks the job only every PROGRESS_SAVE_MS or
  * PROGRESS_SAVE_BYTES: the temporary file holds the bytes, and a load resumes from its real
- * size.  A failed save is logged and tried again every SAVE_RETRY_MS. */
+ * size.  A failed save is logged and tried again every SAVE_RETRY_MS.
+ *
+ * A final job's entry is removed instead.  When another process holds it open, store.c marks
+ * it final (a tombstone: it will not load) and the saver keeps trying to remove it, every
+ * SAVE_RETRY_MS, once more when it stops, and again at the next start, since the final job
+ * has left the queue that the retries of other saves walk. */
 #define PROGRESS_SAVE_MS        5000
 #define PROGRESS_SAVE_BYTES     (64ull << 20)
 #define SAVE_RETRY_MS           5000
@@ -192,6 +199,10 @@ static struct
     BOOL running;                   /* the thread takes jobs */
     BOOL stopping;
     BOOL retry;                     /* a save failed: look at the queue again later */
+    ULONGLONG retry_at;             /* clock_ticks() from which to, whatever else comes */
+    GUID *deletes;                  /* final jobs whose entries are still to remove */
+    ULONG delete_count;
+    ULONG delete_capacity;
     HANDLE thread;
 } saver;
 
@@ -542,6 +553,7 @@ static void destroy_job(struct engine_job *job)
     free(job->files);
     free_props(&job->props);
     engine_free_owner(&job->owner);
+    free(job->committer);
     DeleteCriticalSection(&job->cs);
     free(job);
 }
@@ -600,6 +612,9 @@ static HRESULT serialize_job(struct engine_job *job, BYTE **data, DWORD *size)
     view.type = job->type;
     view.state = job->state;
     view.committing = job->committing;
+    view.committer = job->committer;
+    view.notified = (job->state == BG_JOB_STATE_TRANSFERRED || job->state == BG_JOB_STATE_ERROR)
+            && job->notified_serial == job->serial;
     view.owner = job->owner;
     view.creation_time = job->creation_time;
     view.modification_time = job->modification_time;
@@ -618,6 +633,84 @@ static HRESULT serialize_job(struct engine_job *job, BYTE **data, DWORD *size)
     view.files = job->files;
     view.file_count = job->file_count;
     return store_serialize(&view, ++job->saves, data, size);
+}
+
+/* Saver lock held: a failed save or removal is tried again SAVE_RETRY_MS from now. */
+static void schedule_retry(void)
+{
+    if (saver.retry) return;
+    saver.retry = TRUE;
+    saver.retry_at = clock_ticks() + SAVE_RETRY_MS;
+}
+
+/* Saver lock held: whether the retries are due; a clock set back does not delay them. */
+static BOOL retry_due(ULONGLONG now)
+{
+    return saver.retry && (now >= saver.retry_at || saver.retry_at - now > SAVE_RETRY_MS);
+}
+
+/* Any thread, no lock held: the entry of a final job is to be removed by the saver's
+ * retries.  Without memory it stays until the next start, which removes it (or never loads a
+ * tombstoned one). */
+static void add_pending_delete(const GUID *id)
+{
+    GUID *deletes;
+    ULONG i, capacity;
+
+    EnterCriticalSection(&saver.cs);
+    for (i = 0; i < saver.delete_count; i++)
+        if (IsEqualGUID(&saver.deletes[i], id)) break;
+    if (i == saver.delete_count && saver.delete_count == saver.delete_capacity)
+    {
+        capacity = max(8, saver.delete_capacity * 2);
+        deletes = realloc(saver.deletes, capacity * sizeof(*deletes));
+        if (deletes)
+        {
+            saver.deletes = deletes;
+            saver.delete_capacity = capacity;
+        }
+    }
+    if (i == saver.delete_count && saver.delete_count < saver.delete_capacity)
+        saver.deletes[saver.delete_count++] = *id;
+    else if (i == saver.delete_count)
+        ERR("out of memory: the entry of job %s stays until the next start\n", debugstr_guid(id));
+    schedule_retry();
+    /* A saver asleep without a timeout takes the retry into account. */
+    WakeConditionVariable(&saver.work);
+    LeaveCriticalSection(&saver.cs);
+}
+
+/* Saver thread, no lock held: one more try at every pending removal. */
+static void retry_deletes(void)
+{
+    GUID *ids;
+    ULONG count, i, j;
+    HRESULT hr;
+
+    EnterCriticalSection(&saver.cs);
+    count = saver.delete_count;
+    ids = malloc(max(count, 1) * sizeof(*ids));
+    if (ids) memcpy(ids, saver.deletes, count * sizeof(*ids));
+    LeaveCriticalSection(&saver.cs);
+    if (!ids) return;
+    for (i = 0; i < count; i++)
+    {
+        hr = store_delete(&ids[i]);
+        if (hr != S_OK) continue;
+        TRACE("job %s: entry removed at last\n", debugstr_guid(&ids[i]));
+        EnterCriticalSection(&saver.cs);
+        for (j = 0; j < saver.delete_count; j++)
+        {
+            if (!IsEqualGUID(&saver.deletes[j], &ids[i])) continue;
+            saver.deletes[j] = saver.deletes[--saver.delete_count];
+            break;
+        }
+        LeaveCriticalSection(&saver.cs);
+    }
+    free(ids);
+    EnterCriticalSection(&saver.cs);
+    if (saver.delete_count) schedule_retry();
+    LeaveCriticalSection(&saver.cs);
 }
 
 /* Saver thread, no lock held.  Writes the job's entry as it is now (removes it for a final
@@ -643,7 +736,12 @@ static void save_job(struct engine_job *job)
     LeaveCriticalSection(&job->cs);
 
     if (skip) hr = S_OK;
-    else if (final) hr = store_delete(&job->id);
+    else if (final)
+    {
+        hr = store_delete(&job->id);
+        /* S_FALSE: marked final, so saved as far as a restart goes. */
+        if (hr != S_OK) add_pending_delete(&job->id);
+    }
     else if (SUCCEEDED(hr)) hr = store_write(&job->id, data, size);
     else ERR("job %s: cannot serialize, hr %#lx\n", debugstr_guid(&job->id), hr);
     free(data);
@@ -652,7 +750,7 @@ static void save_job(struct engine_job *job)
     job->attempted = changes;
     job->save_hr = hr;
     if (SUCCEEDED(hr)) job->saved = changes;
-    else saver.retry = TRUE;
+    else schedule_retry();
     WakeAllConditionVariable(&saver.done);
     LeaveCriticalSection(&saver.cs);
 }
@@ -687,17 +785,18 @@ static void relist_unsaved(void)
 static DWORD WINAPI saver_main(void *arg)
 {
     struct engine_job *job;
-    BOOL stop, retry, waited;
+    ULONGLONG now;
+    BOOL stop, retry;
 
     (void)arg;
     TRACE("saver started\n");
     for (;;)
     {
         EnterCriticalSection(&saver.cs);
-        waited = FALSE;
-        if (!saver.head && !saver.stopping)
-            waited = !SleepConditionVariableCS(&saver.work, &saver.cs,
-                                               saver.retry ? SAVE_RETRY_MS : INFINITE);
+        now = clock_ticks();
+        if (!saver.head && !saver.stopping && !retry_due(now))
+            SleepConditionVariableCS(&saver.work, &saver.cs,
+                                     saver.retry ? (DWORD)(saver.retry_at - now) : INFINITE);
         job = saver.head;
         if (job)
         {
@@ -708,11 +807,20 @@ static DWORD WINAPI saver_main(void *arg)
         /* Drained and asked to stop: nothing is listed from now on. */
         stop = !job && saver.stopping;
         if (stop) saver.running = FALSE;
-        retry = !job && waited && saver.retry;
+        /* Due retries are not starved by saves that keep coming. */
+        retry = !stop && retry_due(clock_ticks());
         if (retry) saver.retry = FALSE;
         LeaveCriticalSection(&saver.cs);
-        if (stop) break;
-        if (retry) relist_unsaved();
+        if (stop)
+        {
+            retry_deletes();    /* the last chance before the next start */
+            break;
+        }
+        if (retry)
+        {
+            relist_unsaved();
+            retry_deletes();
+        }
         if (!job) continue;
         save_job(job);
         engine_job_release(job);
@@ -783,6 +891,7 @@ static HRESULT saver_start(void)
     EnterCriticalSection(&saver.cs);
     saver.stopping = FALSE;
     saver.retry = FALSE;
+    saver.delete_count = 0;
     LeaveCriticalSection(&saver.cs);
     hr = store_init();
     if (FAILED(hr))
@@ -819,6 +928,13 @@ static void saver_stop(void)
         CloseHandle(saver.thread);
         saver.thread = NULL;
     }
+    EnterCriticalSection(&saver.cs);
+    /* The tombstones, or the entries themselves, tell the next start. */
+    if (saver.delete_count) WARN("%lu entries of final jobs stay\n", saver.delete_count);
+    free(saver.deletes);
+    saver.deletes = NULL;
+    saver.delete_count = saver.delete_capacity = 0;
+    LeaveCriticalSection(&saver.cs);
     EnterCriticalSection(&queue.cs);
     for (i = 0; i < queue.count; i++)
     {
@@ -850,6 +966,7 @@ static void free_saved(struct store_job *saved)
     ULONG i;
 
     free(saved->owner.sid);
+    free(saved->committer);
     free_props(&saved->props);
     for (i = 0; i < saved->file_count; i++) free_file(saved->files[i]);
     free(saved->files);
@@ -866,10 +983,12 @@ static BOOL file_exists(const WCHAR *path, UINT64 *size)
 
 /* Loading.  behaviour.md §3.1 after a crash: a Complete whose intent was saved ends as it
  * would have: the files finished when it was called are renamed (or found renamed already),
+ * and given to its caller (the seed; the owner when an older entry does not say who called),
  * the others' temporary files deleted.  TRUE when the job is ACKNOWLEDGED; a rename that fails
  * leaves it TRANSFERRED with the renamed files completed, as engine_complete_job() does. */
 static BOOL finish_commit(struct engine_job *job)
 {
+    PSID caller = job->committer ? job->committer : job->owner.sid;
     HRESULT hr, rename_hr = S_OK;
     UINT64 size;
     ULONG i;
@@ -885,7 +1004,11 @@ static BOOL finish_commit(struct engine_job *job)
             /* The rename happened before the crash. */
             if (finished && file->bytes_transferred == file->bytes_total
                     && file_exists(file->local_name, NULL))
+            {
+                /* Maybe before it was given away. */
+                security_give_file_sid(caller, file->local_name);
                 file->completed = TRUE;
+            }
             continue;
         }
         if (!finished || size != file->bytes_total)
@@ -897,6 +1020,7 @@ static BOOL finish_commit(struct engine_job *job)
         hr = localfile_commit(file->temp_name, file->local_name, &file->remote_time);
         if (SUCCEEDED(hr))
         {
+            security_give_file_sid(caller, file->local_name);
             file->bytes_transferred = size;
             file->completed = TRUE;
             continue;
@@ -905,6 +1029,8 @@ static BOOL finish_commit(struct engine_job *job)
         if (SUCCEEDED(rename_hr)) rename_hr = hr;
     }
     job->committing = FALSE;
+    free(job->committer);
+    job->committer = NULL;
     TRACE("job %s: Complete finished at load, hr %#lx\n", debugstr_guid(&job->id), rename_hr);
     return SUCCEEDED(rename_hr);
 }
@@ -981,6 +1107,9 @@ static HRESULT restore_job(struct store_job *saved)
     job->files = saved->files;
     job->file_count = job->file_capacity = saved->file_count;
     job->committing = saved->committing;
+    job->committer = saved->committer;
+    /* notify.c's serials start again at 0: the store says whether that entry was notified. */
+    job->notified_serial = saved->notified ? job->serial : job->serial - 1;
     memset(saved, 0, sizeof(*saved));
     if (!ConvertSidToStringSidW(job->owner.sid, &sid_string))
     {
@@ -1001,17 +1130,23 @@ static HRESULT restore_job(struct store_job *saved)
         if (finish_commit(job))
         {
             hr = store_delete(&job->id);
+            if (hr != S_OK) add_pending_delete(&job->id);
             destroy_job(job);
             return hr;
         }
+        /* Entering TRANSFERRED is an event of its own (engine_complete_job()). */
+        if (job->state != BG_JOB_STATE_TRANSFERRED) job->notified_serial = job->serial - 1;
         job->state = BG_JOB_STATE_TRANSFERRED;
         changed = TRUE;
     }
     job->committing = FALSE;
+    free(job->committer);
+    job->committer = NULL;
     if (is_final(job->state))
     {
         /* Its removal did not make it to disk. */
         hr = store_delete(&job->id);
+        if (hr != S_OK) add_pending_delete(&job->id);
         destroy_job(job);
         return hr;
     }
@@ -1049,6 +1184,7 @@ static HRESULT restore_job(struct store_job *saved)
         job->saved = job->attempted = job->changes;
         LeaveCriticalSection(&saver.cs);
     }
+    notify_job_restored(job, job->notified_serial == job->serial);
     LeaveCriticalSection(&job->cs);
     return S_OK;
 }
@@ -1071,7 +1207,7 @@ static void load_jobs(void)
     running = saver.running;
     LeaveCriticalSection(&saver.cs);
     if (!running) return;
-    hr = store_load(restore_job);
+    hr = store_load(restore_job, add_pending_delete);
     if (FAILED(hr)) ERR("cannot load the jobs, hr %#lx\n", hr);
     EnterCriticalSection(&queue.cs);
     if (queue.count) qsort(queue.jobs, queue.count, sizeof(*queue.jobs), compare_creation);
@@ -1410,6 +1546,15 @@ struct job_notify *engine_job_notify(struct engine_job *job)
 {
     assert(job_lock_held(job));
     return &job->notify;
+}
+
+/* Not a modification of the job (behaviour.md §7.5): only saved. */
+void engine_job_notified(struct engine_job *job, ULONG serial)
+{
+    assert(job_lock_held(job));
+    if (serial != job->serial || job->notified_serial == serial) return;
+    job->notified_serial = serial;
+    mark_changed(job);
 }
 
 static struct job_file *create_file(const BG_FILE_INFO *info)
@@ -1912,9 +2057,13 @@ HRESULT engine_complete_job(struct engine_job *job)
     struct commit *commits = NULL;
     struct file_work work;
     struct run *run = NULL;
-    BOOL partial = FALSE, deleted = TRUE, queued = FALSE;
+    BOOL partial = FALSE, deleted = TRUE, queued = FALSE, admin;
+    PSID caller = NULL;
     ULONG count = 0, i;
 
+    /* Saved with the intent, so that files a load saves are the caller's too (the seed). */
+    hr = security_get_caller(&caller, &admin);
+    if (FAILED(hr)) WARN("cannot tell who completes, hr %#lx: a load gives the owner\n", hr);
     EnterCriticalSection(&queue.cs);
     EnterCriticalSection(&job->cs);
     if (is_final(job->state) || job->committing) hr = BG_E_INVALID_STATE;
@@ -1925,6 +2074,9 @@ HRESULT engine_complete_job(struct engine_job *job)
         if (SUCCEEDED(hr))
         {
             job->committing = TRUE;     /* saved: a load after a crash finishes the commit */
+            free(job->committer);
+            job->committer = caller;
+            caller = NULL;
             mark_changed(job);
             job->generation++;
             run = grab_active(job);
@@ -1933,6 +2085,7 @@ HRESULT engine_complete_job(struct engine_job *job)
     LeaveCriticalSection(&job->cs);
     if (SUCCEEDED(hr) && job->type != BG_JOB_TYPE_DOWNLOAD) queued = queue_remove(job);
     LeaveCriticalSection(&queue.cs);
+    free(caller);
     if (queued) engine_job_release(job);
     if (SUCCEEDED(hr)) save_wait(job);
     if (FAILED(hr) || job->type != BG_JOB_TYPE_DOWNLOAD) return hr;

@@ -601,8 +601,9 @@ static HRESULT WINAPI job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PR
 
 /* behaviour.md §9.3: an administrator makes the job its own; what only the old owner's context
  * could use goes: credentials (and the use of stored ones), client certificate, custom headers,
- * notify command line.  The owner's own call changes nothing [inferred].  Whether the new owner
- * can reach the temporary files (BG_E_NEW_OWNER_NO_FILE_ACCESS) and has the same drive mappings
+ * notify command line.  Anyone else gets E_ACCESSDENIED, the owner too [doc]; an administrator's
+ * call on its own job changes nothing [inferred].  Whether the new owner can reach the temporary
+ * files (BG_E_NEW_OWNER_NO_FILE_ACCESS) and has the same drive mappings
  * (BG_E_NEW_OWNER_DIFF_MAPPING) is not checked: the service does its file work as itself. */
 static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
 {
@@ -616,7 +617,7 @@ static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
     TRACE("job %p\n", job);
     hr = security_get_owner(&owner);
     if (FAILED(hr)) return hr;
-    if (!engine_job_owned_by(job->engine_job, owner.sid)) hr = security_check_admin();
+    hr = security_check_admin();
     if (SUCCEEDED(hr)) hr = engine_job_lock_for_change(job->engine_job, &props);
     if (FAILED(hr))
     {

@@ -19,6 +19,10 @@
  * command line that exits with a non-zero code runs again after MinimumRetryDelay while the job
  * still is in the state it was started for (§6.7).
  *
+ * Across a restart: the store keeps whether the job's TRANSFERRED or ERROR was notified
+ * (engine_job_notified()), and a loaded job whose notification was not delivered gets it
+ * again, from the CLSID or the command line, since interfaces do not survive (§6.5).
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <stdlib.h>
@@ -162,6 +166,23 @@ void notify_job_modified(struct engine_job *job, BOOL settings)
     engine_job_unlock(job);
     /* While a JobModification is due, the job is posted already. */
     if (settings || (wanted && !was_due)) post(job);
+}
+
+void notify_job_restored(struct engine_job *job, BOOL delivered)
+{
+    struct job_notify *notify = engine_job_notify(job);
+    BG_JOB_STATE state;
+    ULONG serial;
+
+    state = engine_job_event(job, &serial);
+    if (delivered) notify->delivered_serial = serial;
+    else if (state == BG_JOB_STATE_TRANSFERRED || state == BG_JOB_STATE_ERROR)
+    {
+        /* The serials start again with the service: any other value is not delivered, nor
+         * handed to the command line, so the CLSID comes first again. */
+        notify->delivered_serial = notify->cmdline_serial = serial - 1;
+        post(job);
+    }
 }
 
 void notify_free_job(struct job_notify *notify)
@@ -469,7 +490,10 @@ static void perform_call(struct engine_job *job, struct action *action)
         if (action->kind == ACTION_FILE && notify->files_notified == action->file_index)
             notify->files_notified++;
         else if (action->kind == ACTION_JOB && SUCCEEDED(hr))
+        {
             notify->delivered_serial = action->serial;
+            engine_job_notified(job, action->serial);
+        }
         else if (action->kind == ACTION_JOB)
             notify->cmdline_serial = action->serial;
     }
@@ -523,7 +547,11 @@ static void check_process(struct engine_job *job)
     props = engine_job_lock(job);
     notify = engine_job_notify(job);
     engine_job_event(job, &serial);
-    if (!code) notify->delivered_serial = notify->process_serial;
+    if (!code)
+    {
+        notify->delivered_serial = notify->process_serial;
+        engine_job_notified(job, notify->process_serial);
+    }
     else if (serial == notify->process_serial)
         notify->retry_at = clock_ticks() + props->retry_delay * 1000ull;
     notify->process = NULL;

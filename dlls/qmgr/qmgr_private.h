@@ -207,6 +207,9 @@ void engine_job_commit(struct engine_job *job);
  * and the notifier's bookkeeping. */
 BG_JOB_STATE engine_job_event(struct engine_job *job, ULONG *serial);
 struct job_notify *engine_job_notify(struct engine_job *job);
+/* Job lock held, for notify.c: the TRANSFERRED or ERROR with that serial was notified; the
+ * store keeps it, so that a restart does not notify it again. */
+void engine_job_notified(struct engine_job *job, ULONG serial);
 
 /* Appends all the files or none (names already checked by file.c). */
 HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO *files);
@@ -245,6 +248,9 @@ struct store_job
     BG_JOB_TYPE type;
     BG_JOB_STATE state;
     BOOL committing;                /* a Complete had decided and was renaming files */
+    PSID committer;                 /* with committing: its caller, whose the files become;
+                                     * NULL when unknown */
+    BOOL notified;                  /* TRANSFERRED or ERROR: that event was notified */
     struct job_owner owner;         /* sid_string is not stored */
     FILETIME creation_time;
     FILETIME modification_time;
@@ -268,13 +274,18 @@ HRESULT store_init(void);
  * the saves of the job (diagnostics only). */
 HRESULT store_serialize(const struct store_job *job, ULONGLONG counter, BYTE **data,
                         DWORD *size);
-/* No lock held.  Replace the job's entry atomically (write, flush, rename), or remove it. */
+/* No lock held.  Replace the job's entry atomically (write, flush, rename). */
 HRESULT store_write(const GUID *id, const BYTE *data, DWORD size);
+/* No lock held.  Removes the entry of a job that became final: S_OK; S_FALSE when the entry
+ * stays (held open by another process) but is marked final, so it will not load: call again
+ * later to remove it; a failure when neither could be done. */
 HRESULT store_delete(const GUID *id);
 /* No lock held.  Calls restore for every readable entry; restore owns the job's memory
- * (owner.sid, props strings, files and their array) whatever it returns.  Damaged entries are
- * renamed to *.bad, logged with ERR and skipped: S_OK unless the directory is unreadable. */
-HRESULT store_load(HRESULT (*restore)(struct store_job *job));
+ * (owner.sid, committer, props strings, files and their array) whatever it returns.  Damaged
+ * entries are renamed to *.bad, logged with ERR and skipped: S_OK unless the directory is
+ * unreadable.  Entries marked final are not loaded: they are removed, or given to pending when
+ * they cannot be yet (store_delete() later). */
+HRESULT store_load(HRESULT (*restore)(struct store_job *job), void (*pending)(const GUID *id));
 
 /* job.c: a new COM object for a queued job; takes its own reference on it. */
 HRESULT job_create(struct engine_job *engine_job, IBackgroundCopyJob **out);
@@ -296,6 +307,9 @@ void notify_job_event(struct engine_job *job);
 /* Something a JobModification reports happened; settings is TRUE for a client's change, which
  * also retries a failed notification at once (a new interface or command line may work). */
 void notify_job_modified(struct engine_job *job, BOOL settings);
+/* Job lock held: a job loaded from the store, whose TRANSFERRED or ERROR was notified before
+ * the restart (delivered) or not yet, which is then delivered again (behaviour.md §6.7). */
+void notify_job_restored(struct engine_job *job, BOOL delivered);
 /* Frees what the job's bookkeeping holds; called when the job is destroyed, no lock held. */
 void notify_free_job(struct job_notify *notify);
 
@@ -399,6 +413,9 @@ void security_begin_file_work(struct file_work *work);
 void security_end_file_work(struct file_work *work);
 /* Between the two: makes the token's user the owner of a file Complete saved. */
 void security_give_file(struct file_work *work, const WCHAR *path);
+/* Outside any call (a Complete finished at load): makes the user of sid the owner of a file
+ * Complete saved. */
+void security_give_file_sid(PSID sid, const WCHAR *path);
 
 /* policy.c: Group Policy limits (behaviour.md §8), read again on every call. */
 struct policy

@@ -4,25 +4,70 @@
  * the files Complete saves belong to its caller (the seed: "the owner of the file is the user
  * who made the call").
  *
- * Under Wine the client and the service run as the same Unix user and every token is in
- * BUILTIN\Administrators, so every caller is an administrator and exempt from the limits; the
- * checks still run, and decide differently on Windows and ReactOS.
+ * The caller is whoever the service impersonates during the call.  Wine (8) gives a COM call no
+ * context to impersonate (CoImpersonateClient returns RPC_E_CALL_COMPLETE), and an impersonation
+ * that set no thread token would tell as little; there the caller is identified by the token of
+ * the process at the other end of the RPC call.  A client whose token has BUILTIN\Administrators
+ * deny-only is then not an administrator, as on Windows.  Only when that process cannot be found
+ * or opened does the service take its own token, which makes the caller an administrator.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include <rpcdcep.h>
 #include <sddl.h>
 
 DEFAULT_DEBUG_CHANNEL(qmgr);
 
-/* The token of the client of the current COM call, at least at identification level, as
- * CheckTokenMembership needs.  Outside a COM call (a client in the service's own process, or
- * the service itself) it is the process's token. */
-static HRESULT open_caller_token(HANDLE *token)
+/* An identification token of PROCESS's primary token, as CheckTokenMembership needs. */
+static HRESULT duplicate_process_token(HANDLE process, HANDLE *token)
 {
     HANDLE process_token;
+    DWORD error;
+    BOOL ok;
+
+    *token = NULL;
+    if (!OpenProcessToken(process, TOKEN_QUERY | TOKEN_DUPLICATE, &process_token))
+        return HRESULT_FROM_WIN32(GetLastError());
+    ok = DuplicateToken(process_token, SecurityIdentification, token);
+    error = GetLastError();
+    CloseHandle(process_token);
+    if (ok) return S_OK;
+    *token = NULL;
+    return HRESULT_FROM_WIN32(error);
+}
+
+/* The token of the process that made the RPC call this thread is serving, for when COM
+ * impersonation tells nothing (Wine).  The client waits for the reply, so the process is still
+ * there.  HRESULT_FROM_WIN32(RPC_S_NO_CALL_ACTIVE) when the thread serves no call. */
+static HRESULT open_client_process_token(HANDLE *token)
+{
+    RPC_BINDING_HANDLE call;
+    RPC_STATUS status;
+    HANDLE process;
+    ULONG pid;
+    HRESULT hr;
+
+    *token = NULL;
+    call = I_RpcGetCurrentCallHandle();
+    if (!call) return HRESULT_FROM_WIN32(RPC_S_NO_CALL_ACTIVE);
+    status = I_RpcBindingInqLocalClientPID(call, &pid);
+    if (status != RPC_S_OK) return HRESULT_FROM_WIN32(status);
+    process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (!process) return HRESULT_FROM_WIN32(GetLastError());
+    hr = duplicate_process_token(process, token);
+    CloseHandle(process);
+    TRACE("client process %04lx, hr %#lx\n", pid, hr);
+    return hr;
+}
+
+/* The token of the client of the current COM call, at least at identification level, as
+ * CheckTokenMembership needs.  Outside a call (a client in the service's own process, or the
+ * service itself) it is the process's token. */
+static HRESULT open_caller_token(HANDLE *token)
+{
     DWORD error;
     HRESULT hr;
     BOOL ok;
@@ -43,22 +88,22 @@ static HRESULT open_caller_token(HANDLE *token)
         }
         if (ok) return S_OK;
         if (error != ERROR_NO_TOKEN) return HRESULT_FROM_WIN32(error);
-        /* Impersonation that sets no thread token leaves the thread as the service itself,
-         * which is then also who the client is: Wine runs both as the same user. */
-        WARN("impersonation gave no token, taking the process token\n");
+        TRACE("impersonation gave no token\n");
     }
     else if (hr != RPC_E_CALL_COMPLETE && hr != CO_E_NOTINITIALIZED)
     {
         ERR("cannot impersonate the client, hr %#lx\n", hr);
         return hr;
     }
+    else TRACE("no COM call to impersonate, hr %#lx\n", hr);
 
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY | TOKEN_DUPLICATE, &process_token))
-        return HRESULT_FROM_WIN32(GetLastError());
-    ok = DuplicateToken(process_token, SecurityIdentification, token);
-    error = GetLastError();
-    CloseHandle(process_token);
-    return ok ? S_OK : HRESULT_FROM_WIN32(error);
+    hr = open_client_process_token(token);
+    if (SUCCEEDED(hr)) return S_OK;
+    /* Wine runs the service as the client's user, so the service's token names the right
+     * user, but it is an administrator's. */
+    if (hr != HRESULT_FROM_WIN32(RPC_S_NO_CALL_ACTIVE))
+        WARN("no token of the client process, hr %#lx: taking the service's\n", hr);
+    return duplicate_process_token(GetCurrentProcess(), token);
 }
 
 /* One class of token information, in a malloc'd block. */
@@ -265,14 +310,21 @@ void security_begin_file_work(struct file_work *work)
         work->impersonating = TRUE;
         if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &work->token))
         {
-            /* Wine: impersonation leaves the thread as the service, the client's own user. */
             TRACE("impersonation gave no token, error %lu\n", GetLastError());
             work->token = NULL;
         }
     }
-    else if (hr == RPC_E_CALL_COMPLETE || hr == CO_E_NOTINITIALIZED)
-        TRACE("no client: working as the service\n");
-    else ERR("cannot impersonate the client, hr %#lx: working as the service\n", hr);
+    else if (hr != RPC_E_CALL_COMPLETE && hr != CO_E_NOTINITIALIZED)
+        ERR("cannot impersonate the client, hr %#lx: working as the service\n", hr);
+    if (!work->token)
+    {
+        /* Wine: the thread stays the service, which runs as the client's Unix user; whose the
+         * files become is told by the client's process token. */
+        hr = open_client_process_token(&work->token);
+        if (hr == HRESULT_FROM_WIN32(RPC_S_NO_CALL_ACTIVE))
+            TRACE("no client: working as the service\n");
+        else if (FAILED(hr)) WARN("no token of the client process, hr %#lx\n", hr);
+    }
     if (!work->token && !OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &work->token))
     {
         WARN("no token, error %lu: files keep the owner the system gives them\n",
@@ -299,17 +351,15 @@ void security_end_file_work(struct file_work *work)
  * Wine it is the caller's already: GetFileSecurityW reports the process user).  A failure is
  * logged and leaves the file, saved, with the owner it has: Complete has renamed it already
  * and cannot take that back. */
-void security_give_file(struct file_work *work, const WCHAR *path)
+static void set_file_owner(PSID user, const WCHAR *path)
 {
     SECURITY_DESCRIPTOR *sd = NULL, new_sd;
-    PSID owner, user = NULL;
     BOOL defaulted;
     DWORD size = 0;
-    HRESULT hr;
+    HRESULT hr = S_OK;
+    PSID owner;
 
-    if (!work->token) return;
-    hr = get_token_user(work->token, &user);
-    if (FAILED(hr)) goto done;
+    if (!user) return;
     if (!GetFileSecurityW(path, OWNER_SECURITY_INFORMATION, NULL, 0, &size)
             && GetLastError() != ERROR_INSUFFICIENT_BUFFER)
     {
@@ -338,5 +388,55 @@ void security_give_file(struct file_work *work, const WCHAR *path)
 done:
     if (FAILED(hr)) WARN("%s keeps its owner, hr %#lx\n", debugstr_w(path), hr);
     free(sd);
+}
+
+void security_give_file(struct file_work *work, const WCHAR *path)
+{
+    PSID user;
+    HRESULT hr;
+
+    if (!work->token) return;
+    hr = get_token_user(work->token, &user);
+    if (FAILED(hr))
+    {
+        WARN("%s keeps its owner: no token user, hr %#lx\n", debugstr_w(path), hr);
+        return;
+    }
+    set_file_owner(user, path);
     free(user);
+}
+
+/* Making another user the owner of a file takes SeRestorePrivilege, which the service's
+ * account holds but has not enabled: it is enabled for this thread only, in an impersonation
+ * of the service itself, so the process token stays as it was.  FALSE when that cannot be
+ * done; the thread is then not impersonating. */
+static BOOL begin_restore_privilege(void)
+{
+    TOKEN_PRIVILEGES privileges;
+    HANDLE token;
+    BOOL ok;
+
+    if (!ImpersonateSelf(SecurityImpersonation)) return FALSE;
+    ok = OpenThreadToken(GetCurrentThread(), TOKEN_ADJUST_PRIVILEGES, TRUE, &token);
+    if (ok)
+    {
+        privileges.PrivilegeCount = 1;
+        privileges.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
+        /* AdjustTokenPrivileges succeeds with ERROR_NOT_ALL_ASSIGNED when it is not held. */
+        ok = LookupPrivilegeValueW(NULL, L"SeRestorePrivilege", &privileges.Privileges[0].Luid)
+                && AdjustTokenPrivileges(token, FALSE, &privileges, 0, NULL, NULL)
+                && GetLastError() == ERROR_SUCCESS;
+        CloseHandle(token);
+    }
+    if (!ok) RevertToSelf();
+    return ok;
+}
+
+void security_give_file_sid(PSID user, const WCHAR *path)
+{
+    BOOL privileged = begin_restore_privilege();
+
+    if (!privileged) TRACE("no restore privilege: setting the owner may fail\n");
+    set_file_owner(user, path);
+    if (privileged) RevertToSelf();
 }

@@ -18,6 +18,16 @@
  *     job-{GUID}.bits      the entry of a live job (not ACKNOWLEDGED or CANCELLED)
  *     job-{GUID}.tmp       a save in progress; removed at start, since the rename never came
  *     job-{GUID}.bits.bad  an entry that could not be read, set aside at start and kept
+ *     job-{GUID}.final     empty: the job became final but its entry could not be removed
+ *                          (another process holds it open without FILE_SHARE_DELETE); the
+ *                          entry is never loaded while this exists, and both go at the next
+ *                          chance (store_delete(), at start or by the engine's retries)
+ *
+ * The directory is the service's own: created, and corrected at every start, with a protected
+ * DACL that gives full control to LocalSystem and BUILTIN\Administrators only, inherited by
+ * the entries, so no other user can read a job's settings or forge an entry.  Under Wine,
+ * whose services run as the user, that user is an administrator and the DACL becomes mode
+ * 0770 on the Unix directory.
  *
  * Format, all integers little-endian:
  *
@@ -41,9 +51,13 @@
  *     SID), INTEGRITY u32 hr + u32 level, ELEVATION u32 hr + u32 elevated, TIMES 3 FILETIMEs
  *     (creation, modification, transfer completion), ERROR_COUNT u32, ERROR u32 code + u32
  *     context + u32 file index (~0: none), PROTOCOL string, ACTIVE_MS u64, REPLY_PROGRESS
- *     u64 total + u64 transferred, then one tag per struct job_props member but notify_iface
- *     (callbacks are not persistent, behaviour.md §6; CERT is has + location + by_hash +
- *     20-byte hash), then one FILE per file in job order.
+ *     u64 total + u64 transferred, COMMITTER bytes (a valid SID, only with COMMITTING: the
+ *     caller of that Complete, who gets the files the load saves; without it, the owner),
+ *     NOTIFIED u32 (only in TRANSFERRED or ERROR: the notification of this entry into the
+ *     state was delivered, so the load does not deliver it again, behaviour.md §6.7), then
+ *     one tag per struct job_props member but notify_iface (callbacks are not persistent,
+ *     behaviour.md §6; CERT is has + location + by_hash + 20-byte hash), then one FILE per
+ *     file in job order.
  *
  * FILE holds a nested field list: REMOTE and LOCAL strings (required), TEMP string, SIZES u64
  * total + u64 transferred, FLAGS u32 (1 completed, 2 validated), VALIDATOR string,
@@ -55,6 +69,8 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include <aclapi.h>
+#include <sddl.h>
 #include <shlobj.h>
 
 DEFAULT_DEBUG_CHANNEL(qmgr);
@@ -65,13 +81,16 @@ DEFAULT_DEBUG_CHANNEL(qmgr);
 #define STORE_MAX_SIZE      (256u << 20)    /* STORE_MAX_FILES files of bounded names fit */
 #define STORE_DIR           L"\\Microsoft\\Network\\Downloader"
 #define GUID_CHARS          39              /* "{...}" and the terminator */
+/* The directory's DACL (see above): protected; LocalSystem and Administrators, full control,
+ * inherited by objects and containers. */
+#define STORE_SDDL          L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
 
 static const BYTE magic[8] = { 'B', 'I', 'T', 'S', 'J', 'O', 'B', 0x1a };
 
 enum tag
 {
     T_ID = 1, T_TYPE, T_STATE, T_COMMITTING, T_OWNER_SID, T_INTEGRITY, T_ELEVATION, T_TIMES,
-    T_ERROR_COUNT, T_ERROR, T_PROTOCOL, T_ACTIVE_MS, T_REPLY_PROGRESS,
+    T_ERROR_COUNT, T_ERROR, T_PROTOCOL, T_ACTIVE_MS, T_REPLY_PROGRESS, T_COMMITTER, T_NOTIFIED,
     T_DISPLAY_NAME = 32, T_DESCRIPTION, T_PRIORITY, T_NOTIFY_FLAGS, T_RETRY_DELAY,
     T_NO_PROGRESS_TIMEOUT, T_PROXY_USAGE, T_PROXY_LIST, T_PROXY_BYPASS_LIST, T_NOTIFY_PROGRAM,
     T_NOTIFY_PARAMETERS, T_REPLY_FILE_NAME, T_FILE_ACL_FLAGS, T_PEER_CACHING_FLAGS,
@@ -138,6 +157,74 @@ static HRESULT create_directories(WCHAR *path)
     }
 }
 
+/* Whether the DACL of the directory is wanted, ACE for ACE, and protected. */
+static BOOL has_dacl(const WCHAR *path, ACL *wanted)
+{
+    SECURITY_DESCRIPTOR_CONTROL control;
+    PSECURITY_DESCRIPTOR sd;
+    ACE_HEADER *ace, *wanted_ace;
+    DWORD revision, i;
+    ACL *dacl;
+    BOOL same;
+
+    if (GetNamedSecurityInfoW(path, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl,
+                              NULL, &sd))
+        return FALSE;
+    same = GetSecurityDescriptorControl(sd, &control, &revision) && (control & SE_DACL_PROTECTED)
+            && dacl && dacl->AceCount == wanted->AceCount;
+    for (i = 0; same && i < wanted->AceCount; i++)
+    {
+        same = GetAce(dacl, i, (void **)&ace) && GetAce(wanted, i, (void **)&wanted_ace)
+                && ace->AceSize == wanted_ace->AceSize && !memcmp(ace, wanted_ace, ace->AceSize);
+    }
+    LocalFree(sd);
+    return same;
+}
+
+/* Creates the store's directory with the DACL of STORE_SDDL, or gives an existing one that
+ * DACL; on Windows the change reaches the entries inside too.  Its parent exists. */
+static HRESULT create_store_dir(WCHAR *path)
+{
+    SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
+    PSECURITY_DESCRIPTOR sd;
+    BOOL present, defaulted;
+    DWORD error, attributes;
+    HRESULT hr = S_OK;
+    ACL *dacl;
+
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(STORE_SDDL, SDDL_REVISION_1, &sd,
+                                                              NULL))
+        return HRESULT_FROM_WIN32(GetLastError());
+    sa.lpSecurityDescriptor = sd;
+    error = CreateDirectoryW(path, &sa) ? ERROR_SUCCESS : GetLastError();
+    attributes = GetFileAttributesW(path);
+    if (error == ERROR_SUCCESS)
+        TRACE("created %s\n", debugstr_w(path));
+    else if (error != ERROR_ALREADY_EXISTS)
+        hr = HRESULT_FROM_WIN32(error);
+    else if (attributes == INVALID_FILE_ATTRIBUTES || !(attributes & FILE_ATTRIBUTE_DIRECTORY))
+        hr = HRESULT_FROM_WIN32(ERROR_DIRECTORY);
+    else if (!GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !dacl)
+        hr = E_UNEXPECTED;
+    else if (!has_dacl(path, dacl))
+    {
+        /* Wine renders a DACL as mode bits and reads back other ACEs: it is set every time.
+         * SetNamedSecurityInfoW also gives the entries inside the inherited ACEs; Wine's (8.0)
+         * adds the parent's inheritable ACEs even to a protected DACL, which SetFileSecurityW,
+         * setting the descriptor as given (protected by its control bits), takes back. */
+        TRACE("setting the DACL of %s\n", debugstr_w(path));
+        error = SetNamedSecurityInfoW(path, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION
+                                      | PROTECTED_DACL_SECURITY_INFORMATION, NULL, NULL, dacl,
+                                      NULL);
+        if (!error && !SetFileSecurityW(path, DACL_SECURITY_INFORMATION, sd))
+            error = GetLastError();
+        /* Still usable: a store others may read beats jobs that do not survive. */
+        if (error) ERR("cannot restrict access to %s, error %lu\n", debugstr_w(path), error);
+    }
+    LocalFree(sd);
+    return hr;
+}
+
 HRESULT store_init(void)
 {
     WCHAR path[MAX_PATH];
@@ -150,7 +237,11 @@ HRESULT store_init(void)
         return FAILED(hr) ? hr : HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND);
     }
     wcscat(path, STORE_DIR);
+    /* The parents are shared folders: only the last one gets the store's DACL. */
+    *wcsrchr(path, '\\') = 0;
     hr = create_directories(path);
+    wcscat(path, wcsrchr(STORE_DIR, '\\'));
+    if (SUCCEEDED(hr)) hr = create_store_dir(path);
     if (FAILED(hr))
     {
         ERR("cannot create %s, hr %#lx\n", debugstr_w(path), hr);
@@ -378,6 +469,9 @@ HRESULT store_serialize(const struct store_job *job, ULONGLONG counter, BYTE **o
     put_u32(&w, T_TYPE, job->type);
     put_u32(&w, T_STATE, job->state);
     if (job->committing) put_u32(&w, T_COMMITTING, 1);
+    if (job->committing && job->committer)
+        put_field(&w, T_COMMITTER, job->committer, GetLengthSid(job->committer));
+    if (job->notified) put_u32(&w, T_NOTIFIED, 1);
     put_field(&w, T_OWNER_SID, job->owner.sid, GetLengthSid(job->owner.sid));
     put_u32x2(&w, T_INTEGRITY, job->owner.integrity_hr, job->owner.integrity_level);
     put_u32x2(&w, T_ELEVATION, job->owner.elevation_hr, job->owner.elevated);
@@ -455,16 +549,47 @@ HRESULT store_write(const GUID *id, const BYTE *data, DWORD size)
     return hr;
 }
 
-HRESULT store_delete(const GUID *id)
+/* The tombstone of a final job whose entry stays (see the header): empty, on disk before it
+ * counts. */
+static HRESULT write_tombstone(const WCHAR *path)
 {
-    WCHAR path[MAX_PATH];
+    HANDLE file;
     DWORD error;
 
+    file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+                       FILE_ATTRIBUTE_NORMAL | FILE_FLAG_WRITE_THROUGH, NULL);
+    if (file == INVALID_HANDLE_VALUE) return HRESULT_FROM_WIN32(GetLastError());
+    error = FlushFileBuffers(file) ? ERROR_SUCCESS : GetLastError();
+    CloseHandle(file);
+    if (error == ERROR_SUCCESS) return S_OK;
+    DeleteFileW(path);
+    return HRESULT_FROM_WIN32(error);
+}
+
+HRESULT store_delete(const GUID *id)
+{
+    WCHAR path[MAX_PATH], tombstone[MAX_PATH];
+    DWORD error;
+    HRESULT hr;
+
     entry_path(id, L".bits", path, ARRAYSIZE(path));
-    if (DeleteFileW(path)) return S_OK;
-    error = GetLastError();
-    if (error == ERROR_FILE_NOT_FOUND) return S_OK;
-    ERR("cannot delete %s, error %lu\n", debugstr_w(path), error);
+    entry_path(id, L".final", tombstone, ARRAYSIZE(tombstone));
+    error = DeleteFileW(path) ? ERROR_SUCCESS : GetLastError();
+    if (error == ERROR_SUCCESS || error == ERROR_FILE_NOT_FOUND)
+    {
+        /* A tombstone left alone is harmless: the next start removes it. */
+        if (!DeleteFileW(tombstone) && GetLastError() != ERROR_FILE_NOT_FOUND)
+            WARN("cannot delete %s, error %lu\n", debugstr_w(tombstone), GetLastError());
+        return S_OK;
+    }
+    if (GetFileAttributesW(tombstone) != INVALID_FILE_ATTRIBUTES) return S_FALSE;
+    hr = write_tombstone(tombstone);
+    if (SUCCEEDED(hr))
+    {
+        WARN("cannot delete %s, error %lu: marked final\n", debugstr_w(path), error);
+        return S_FALSE;
+    }
+    ERR("cannot delete %s, error %lu, nor mark it final, hr %#lx\n", debugstr_w(path), error, hr);
     return HRESULT_FROM_WIN32(error);
 }
 
@@ -524,6 +649,16 @@ static HRESULT get_string(const BYTE *data, DWORD size, WCHAR **out)
     return S_OK;
 }
 
+static HRESULT get_sid(const BYTE *data, DWORD size, PSID *out)
+{
+    free(*out);             /* a repeated field: the last one wins */
+    *out = malloc(max(size, 1));
+    if (!*out) return E_OUTOFMEMORY;
+    memcpy(*out, data, size);
+    if (size < 8 || !IsValidSid(*out) || GetLengthSid(*out) != size) return E_FAIL;
+    return S_OK;
+}
+
 static void free_parsed_file(struct job_file *file)
 {
     free(file->remote_name);
@@ -538,6 +673,7 @@ static void free_parsed(struct store_job *job)
     ULONG i;
 
     free(job->owner.sid);
+    free(job->committer);
     free(props->display_name);
     free(props->description);
     free(props->proxy_list);
@@ -656,14 +792,9 @@ static HRESULT parse_payload(const BYTE *data, DWORD size, struct store_job *job
         case T_TYPE: GET_U32(job->type); has_type = TRUE; break;
         case T_STATE: GET_U32(job->state); has_state = TRUE; break;
         case T_COMMITTING: GET_U32(job->committing); break;
-        case T_OWNER_SID:
-            free(job->owner.sid);
-            job->owner.sid = malloc(max(len, 1));
-            if (!job->owner.sid) { hr = E_OUTOFMEMORY; break; }
-            memcpy(job->owner.sid, value, len);
-            if (len < 8 || !IsValidSid(job->owner.sid) || GetLengthSid(job->owner.sid) != len)
-                hr = E_FAIL;
-            break;
+        case T_OWNER_SID: hr = get_sid(value, len, &job->owner.sid); break;
+        case T_COMMITTER: hr = get_sid(value, len, &job->committer); break;
+        case T_NOTIFIED: GET_U32(job->notified); break;
         case T_INTEGRITY:
             if (len != 8) { hr = E_FAIL; break; }
             job->owner.integrity_hr = get_u32_raw(value);
@@ -847,7 +978,7 @@ static void set_aside(const WCHAR *path)
             GetLastError());
 }
 
-HRESULT store_load(HRESULT (*restore)(struct store_job *job))
+HRESULT store_load(HRESULT (*restore)(struct store_job *job), void (*pending)(const GUID *id))
 {
     WCHAR pattern[MAX_PATH], path[MAX_PATH];
     struct store_job job;
@@ -856,6 +987,20 @@ HRESULT store_load(HRESULT (*restore)(struct store_job *job))
     GUID id;
     HRESULT hr;
     ULONG loaded = 0, damaged = 0;
+
+    /* Final jobs whose entries stayed: removed now if they can be, never loaded. */
+    swprintf(pattern, ARRAYSIZE(pattern), L"%ls\\job-*.final", store_dir);
+    find = FindFirstFileW(pattern, &data);
+    if (find != INVALID_HANDLE_VALUE)
+    {
+        do
+        {
+            if (!parse_entry_name(data.cFileName, L".final", &id)) continue;
+            TRACE("job %s is final\n", debugstr_guid(&id));
+            if (store_delete(&id) != S_OK) pending(&id);
+        } while (FindNextFileW(find, &data));
+        FindClose(find);
+    }
 
     /* Saves that never reached their rename: the entry still holds the version before. */
     swprintf(pattern, ARRAYSIZE(pattern), L"%ls\\job-*.tmp", store_dir);
@@ -878,6 +1023,8 @@ HRESULT store_load(HRESULT (*restore)(struct store_job *job))
     do
     {
         if (!parse_entry_name(data.cFileName, L".bits", &id)) continue;
+        entry_path(&id, L".final", path, ARRAYSIZE(path));
+        if (GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES) continue;
         swprintf(path, ARRAYSIZE(path), L"%ls\\%ls", store_dir, data.cFileName);
         hr = read_entry(path, &id, &job);
         if (hr == E_FAIL)
