@@ -1,9 +1,9 @@
 /* The HTTP/1.1 test server of server.h: an accept thread and one thread per connection, all
  * waiting on the stop event as well as on their socket, so server_stop() never hangs on a
  * client that went quiet.  Sockets are non-blocking with WSAEventSelect; every buffer, table
- * and wait is bounded.  Requests are dispatched on their path: /file/ (generated content) and
- * /redirect/; an upload endpoint (BITS_POST, [MC-BUP]) will be one more handler that reads
- * its body with conn_read_body().   SPDX-License-Identifier: LGPL-2.1-or-later */
+ * and wait is bounded.  Requests are dispatched on their path: /file/ (generated content),
+ * /redirect/ and /upload/ (the BITS upload protocol, [MC-BUP]: sessions in a fixed table,
+ * uploaded bytes in memory).   SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -35,6 +35,14 @@
 #define BOUNDARY "bits_test_server_boundary_7f3a"
 #define SERVER_NAME "bits-test-server"
 #define SECONDS_PER_DAY 86400
+#define MAX_SESSIONS 256
+#define SESSION_ID_MAX 40           /* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" */
+#define FRAGMENT_MAX (64u << 20)    /* a bigger fragment body gets 413 */
+#define UPLOAD_MAX (256u << 20)     /* a bigger file gets BG_E_TOO_LARGE */
+#define HR_INVALIDARG 0x80070057u
+#define HR_SESSION_NOT_FOUND 0x8020001fu    /* BG_E_SESSION_NOT_FOUND */
+#define HR_TOO_LARGE 0x80200020u            /* BG_E_TOO_LARGE */
+#define CONTEXT_SERVER 0x5u                 /* [MC-BUP] 2.2.1.2 */
 
 enum wait_result
 {
@@ -99,6 +107,98 @@ struct name_state
     unsigned int drop_hits;         /* responses cut by drop= */
     unsigned int stalled;           /* responses waiting at their stall offset now */
     BOOL released;
+    /* uploads */
+    BYTE *upload;                   /* the committed file, malloc'd; NULL when empty */
+    UINT64 upload_size;
+    BOOL committed;
+    unsigned int commits;
+    unsigned int sessions;          /* created */
+    unsigned int closed;
+    unsigned int cancelled;
+    unsigned int create_hits;       /* Create-Sessions failed by create= */
+    unsigned int fragment_hits;     /* Fragments failed by fragment= */
+    BOOL lose_done;
+    BOOL upload_drop_done;
+    BOOL rewind_done;
+};
+
+enum session_state
+{
+    SESSION_FREE,
+    SESSION_OPEN,
+    SESSION_CLOSED,
+    SESSION_CANCELLED,
+    SESSION_LOST,                   /* forgotten by lose= */
+};
+
+/* An upload session; closed ones keep their id only, to answer BG_E_SESSION_NOT_FOUND. */
+struct session
+{
+    enum session_state state;
+    char id[SESSION_ID_MAX];
+    char name[SERVER_TARGET_MAX];
+    ULONGLONG serial;               /* creation order: the oldest ended slot is reused */
+    BYTE *data;                     /* bytes [0, next), malloc'd */
+    UINT64 capacity;
+    UINT64 next;                    /* next expected byte */
+    UINT64 total;
+    BOOL has_total;                 /* a fragment has come */
+    BOOL whole;                     /* every byte came and the file was committed */
+};
+
+struct packet_entry
+{
+    ULONGLONG serial;
+    struct server_packet packet;
+};
+
+struct upload_options
+{
+    unsigned int create;
+    unsigned int fragment;
+    UINT64 at;
+    unsigned int times;
+    BOOL times_set;
+    UINT64 code;
+    BOOL has_code;
+    UINT64 context;
+    BOOL has_context;
+    UINT64 lose;
+    BOOL has_lose;
+    UINT64 maxfragment;
+    BOOL has_maxfragment;
+    UINT64 maxsize;
+    BOOL has_maxsize;
+    UINT64 drop;
+    BOOL has_drop;
+    UINT64 rewind;
+    BOOL has_rewind;
+    UINT64 stall;
+    BOOL has_stall;
+    UINT64 delay;
+    UINT64 reply;
+    BOOL has_reply;
+    UINT64 reply_status;
+    UINT64 reply_slow;
+    BOOL has_reply_slow;
+    UINT64 reply_stall;
+    BOOL has_reply_stall;
+    char auth[SERVER_VALUE_MAX];
+};
+
+/* What an upload packet is answered. */
+struct ack
+{
+    unsigned int status;
+    BOOL protocol;                  /* BITS-Protocol and Accept-Encoding (Create-Session) */
+    const char *session;            /* BITS-Session-Id, or NULL */
+    BOOL has_received;
+    UINT64 received;
+    char reply_url[SERVER_TARGET_MAX];
+    BOOL has_error;
+    DWORD code;
+    DWORD context;
+    const char *extra;              /* more header lines, or NULL */
 };
 
 struct log_entry
@@ -120,6 +220,7 @@ struct file_options
     BOOL badlength;
     BOOL badrange;
     BOOL badtotal;
+    BOOL coalesce;
     BOOL changing;
     BOOL novalidators;
     BOOL close;
@@ -186,6 +287,12 @@ static struct
     unsigned int log_first;
     unsigned int log_count;
     ULONGLONG log_next_serial;
+    struct packet_entry packets[SERVER_LOG_MAX];
+    unsigned int packet_first;
+    unsigned int packet_count;
+    ULONGLONG packet_next_serial;
+    struct session sessions[MAX_SESSIONS];
+    ULONGLONG session_serial;
 } server;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -416,6 +523,44 @@ static struct name_state *name_get_locked(const char *name)
     return free_state;
 }
 
+static void session_end_locked(struct session *session, enum session_state state)
+{
+    free(session->data);
+    session->data = NULL;
+    session->capacity = 0;
+    session->state = state;
+}
+
+/* Forgets the committed file, the counters and the sessions of a name. */
+static void upload_reset_locked(struct name_state *state)
+{
+    unsigned int i;
+
+    for (i = 0; i < MAX_SESSIONS; i++)
+        if (server.sessions[i].state != SESSION_FREE && !strcmp(server.sessions[i].name,
+                state->name))
+            session_end_locked(&server.sessions[i], SESSION_FREE);
+    free(state->upload);
+    state->upload = NULL;
+    state->upload_size = 0;
+    state->committed = FALSE;
+    state->commits = state->sessions = state->closed = state->cancelled = 0;
+    state->create_hits = state->fragment_hits = 0;
+    state->lose_done = state->upload_drop_done = state->rewind_done = FALSE;
+}
+
+/* Frees every upload buffer; the lock is held or no thread runs. */
+static void upload_free_all(void)
+{
+    unsigned int i;
+
+    for (i = 0; i < MAX_SESSIONS; i++) session_end_locked(&server.sessions[i], SESSION_FREE);
+    for (i = 0; i < MAX_NAMES; i++) free(server.names[i].upload);
+    free(server.spare.upload);
+    memset(server.names, 0, sizeof(server.names));
+    memset(&server.spare, 0, sizeof(server.spare));
+}
+
 unsigned int server_bump(const char *name)
 {
     unsigned int version;
@@ -457,6 +602,7 @@ void server_reset(const char *name)
     state->status_hits = 0;
     state->drop_hits = 0;
     state->released = FALSE;
+    upload_reset_locked(state);
     ReleaseSRWLockExclusive(&server.lock);
 }
 
@@ -674,7 +820,230 @@ void server_log_clear(void)
 {
     AcquireSRWLockExclusive(&server.lock);
     server.log_first = server.log_count = 0;
+    server.packet_first = server.packet_count = 0;
     ReleaseSRWLockExclusive(&server.lock);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The packet log and what an upload name holds */
+
+static BOOL packet_selected(const struct server_packet *packet, const char *name,
+        const char *type)
+{
+    return (!name || !strcmp(packet->name, name)) && (!type || !_stricmp(packet->type, type));
+}
+
+static struct server_packet *packet_find_locked(const char *name, const char *type,
+        unsigned int index)
+{
+    struct server_packet *packet;
+    unsigned int i;
+
+    for (i = 0; i < server.packet_count; i++)
+    {
+        packet = &server.packets[(server.packet_first + i) % SERVER_LOG_MAX].packet;
+        if (packet_selected(packet, name, type) && !index--) return packet;
+    }
+    return NULL;
+}
+
+static unsigned int packet_count_locked(const char *name, const char *type, BOOL finished_only)
+{
+    struct server_packet *packet;
+    unsigned int i, count = 0;
+
+    for (i = 0; i < server.packet_count; i++)
+    {
+        packet = &server.packets[(server.packet_first + i) % SERVER_LOG_MAX].packet;
+        if (packet_selected(packet, name, type) && (packet->finished || !finished_only)) count++;
+    }
+    return count;
+}
+
+static ULONGLONG packet_add(const struct server_packet *packet)
+{
+    struct packet_entry *entry;
+    ULONGLONG serial;
+
+    AcquireSRWLockExclusive(&server.lock);
+    if (server.packet_count == SERVER_LOG_MAX)
+    {
+        server.packet_first = (server.packet_first + 1) % SERVER_LOG_MAX;
+        server.packet_count--;
+    }
+    entry = &server.packets[(server.packet_first + server.packet_count++) % SERVER_LOG_MAX];
+    serial = entry->serial = ++server.packet_next_serial;
+    entry->packet = *packet;
+    WakeAllConditionVariable(&server.changed);
+    ReleaseSRWLockExclusive(&server.lock);
+    return serial;
+}
+
+/* Replaces the logged packet, unless the log was cleared meanwhile. */
+static void packet_update(ULONGLONG serial, const struct server_packet *packet)
+{
+    unsigned int i;
+
+    AcquireSRWLockExclusive(&server.lock);
+    for (i = server.packet_count; i--; )
+    {
+        struct packet_entry *entry = &server.packets[(server.packet_first + i) % SERVER_LOG_MAX];
+        if (entry->serial != serial) continue;
+        entry->packet = *packet;
+        break;
+    }
+    WakeAllConditionVariable(&server.changed);
+    ReleaseSRWLockExclusive(&server.lock);
+}
+
+unsigned int server_packet_count(const char *name, const char *type)
+{
+    unsigned int count;
+
+    AcquireSRWLockExclusive(&server.lock);
+    count = packet_count_locked(name, type, FALSE);
+    ReleaseSRWLockExclusive(&server.lock);
+    return count;
+}
+
+BOOL server_packet_get(const char *name, const char *type, unsigned int index,
+        struct server_packet *out)
+{
+    struct server_packet *packet;
+
+    AcquireSRWLockExclusive(&server.lock);
+    packet = packet_find_locked(name, type, index);
+    if (packet) *out = *packet;
+    ReleaseSRWLockExclusive(&server.lock);
+    return packet != NULL;
+}
+
+BOOL server_packet_wait(const char *name, const char *type, unsigned int count,
+        DWORD timeout_ms)
+{
+    ULONGLONG deadline = GetTickCount64() + timeout_ms;
+    BOOL ret;
+
+    AcquireSRWLockExclusive(&server.lock);
+    while (!(ret = packet_count_locked(name, type, TRUE) >= count)
+            && wait_changed_locked(deadline)) ;
+    ReleaseSRWLockExclusive(&server.lock);
+    return ret;
+}
+
+void server_upload_state(const char *name, struct server_upload *out)
+{
+    struct name_state *state;
+    struct session *session;
+    unsigned int i;
+
+    memset(out, 0, sizeof(*out));
+    AcquireSRWLockExclusive(&server.lock);
+    state = name_get_locked(name);
+    out->sessions = state->sessions;
+    out->closed = state->closed;
+    out->cancelled = state->cancelled;
+    out->commits = state->commits;
+    out->committed = state->committed;
+    out->size = state->upload_size;
+    for (i = 0; i < MAX_SESSIONS; i++)
+    {
+        session = &server.sessions[i];
+        if (session->state != SESSION_OPEN || strcmp(session->name, name)) continue;
+        out->open++;
+        if (!session->whole) out->pending += session->next;
+    }
+    ReleaseSRWLockExclusive(&server.lock);
+}
+
+BOOL server_upload_data(const char *name, BYTE **data, UINT64 *size)
+{
+    struct name_state *state;
+    BOOL ret = FALSE;
+
+    *data = NULL;
+    *size = 0;
+    AcquireSRWLockExclusive(&server.lock);
+    state = name_get_locked(name);
+    if (state->committed)
+    {
+        ret = TRUE;
+        if (state->upload_size)
+        {
+            *data = malloc((size_t)state->upload_size);
+            if (*data) memcpy(*data, state->upload, (size_t)state->upload_size);
+            else ret = FALSE;
+        }
+        if (ret) *size = state->upload_size;
+    }
+    ReleaseSRWLockExclusive(&server.lock);
+    return ret;
+}
+
+BOOL server_upload_verify(const char *name, const WCHAR *path)
+{
+    LARGE_INTEGER file_size;
+    BYTE *data, *local = NULL;
+    BOOL ret = FALSE;
+    UINT64 size, offset = 0, i;
+    HANDLE file;
+    DWORD got;
+
+    if (!server_upload_data(name, &data, &size))
+    {
+        trace("server: nothing committed for upload %s\n", name);
+        return FALSE;
+    }
+    file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    if (file == INVALID_HANDLE_VALUE)
+    {
+        trace("server: cannot open %s: error %lu\n", debugstr_w(path), GetLastError());
+        free(data);
+        return FALSE;
+    }
+    if (!GetFileSizeEx(file, &file_size) || (UINT64)file_size.QuadPart != size)
+    {
+        trace("server: upload %s has %s bytes, %s has %s\n", name, wine_dbgstr_longlong(size),
+                debugstr_w(path), wine_dbgstr_longlong(file_size.QuadPart));
+        goto done;
+    }
+    local = malloc(CHUNK_SIZE);
+    if (!local) goto done;
+    while (offset < size)
+    {
+        if (!ReadFile(file, local, CHUNK_SIZE, &got, NULL) || !got || got > size - offset)
+        {
+            trace("server: reading %s failed: error %lu\n", debugstr_w(path), GetLastError());
+            goto done;
+        }
+        if (memcmp(data + offset, local, got))
+        {
+            for (i = 0; data[offset + i] == local[i]; i++) ;
+            trace("server: upload %s differs from %s at offset %s: %#x instead of %#x\n", name,
+                    debugstr_w(path), wine_dbgstr_longlong(offset + i), data[offset + i],
+                    local[i]);
+            goto done;
+        }
+        offset += got;
+    }
+    ret = TRUE;
+done:
+    free(local);
+    free(data);
+    CloseHandle(file);
+    return ret;
+}
+
+BOOL server_upload_wait(const char *name, DWORD timeout_ms)
+{
+    ULONGLONG deadline = GetTickCount64() + timeout_ms;
+    BOOL ret;
+
+    AcquireSRWLockExclusive(&server.lock);
+    while (!(ret = name_get_locked(name)->committed) && wait_changed_locked(deadline)) ;
+    ReleaseSRWLockExclusive(&server.lock);
+    return ret;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -764,7 +1133,7 @@ static BOOL conn_peer_gone(struct connection *conn)
 }
 
 /* Reads up to len bytes of the current request's body; 0 at its end or on failure.  The
- * handler of a request with a body (uploads, later) reads it with this. */
+ * upload handler reads its fragments with this. */
 static size_t conn_read_body(struct connection *conn, char *buffer, size_t len)
 {
     struct request *req = &conn->request;
@@ -1205,6 +1574,7 @@ static BOOL parse_options(const char *query, struct file_options *opts, char *er
         { "badlength", offsetof(struct file_options, badlength) },
         { "badrange", offsetof(struct file_options, badrange) },
         { "badtotal", offsetof(struct file_options, badtotal) },
+        { "coalesce", offsetof(struct file_options, coalesce) },
         { "changing", offsetof(struct file_options, changing) },
         { "novalidators", offsetof(struct file_options, novalidators) },
         { "close", offsetof(struct file_options, close) },
@@ -1430,6 +1800,31 @@ static enum range_result parse_ranges(const char *value, UINT64 size, struct byt
     return *count ? RANGE_OK : RANGE_UNSATISFIABLE;
 }
 
+/* Sorts the ranges by their first byte and merges those that overlap or touch, as RFC 9110
+ * 14.2 lets a server do; returns the new count. */
+static unsigned int coalesce_ranges(struct byte_range *ranges, unsigned int count)
+{
+    struct byte_range range;
+    unsigned int i, j, merged = 0;
+
+    for (i = 1; i < count; i++)
+    {
+        range = ranges[i];
+        for (j = i; j && ranges[j - 1].first > range.first; j--) ranges[j] = ranges[j - 1];
+        ranges[j] = range;
+    }
+    for (i = 0; i < count; i++)
+    {
+        if (merged && ranges[i].first <= ranges[merged - 1].last + 1)
+        {
+            if (ranges[i].last > ranges[merged - 1].last)
+                ranges[merged - 1].last = ranges[i].last;
+        }
+        else ranges[merged++] = ranges[i];
+    }
+    return merged;
+}
+
 static int part_header(char *out, size_t len, unsigned int index, const struct byte_range *range,
         UINT64 total)
 {
@@ -1508,6 +1903,7 @@ static BOOL handle_file(struct connection *conn, const char *name, const char *q
             && header_value(req->headers, "Range", value, sizeof(value))
             && if_range_holds(req, &opts, etag, modified))
         range = parse_ranges(value, opts.size, ranges, &count);
+    if (range == RANGE_OK && opts.coalesce) count = coalesce_ranges(ranges, count);
     if (range == RANGE_UNSATISFIABLE)
     {
         snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n",
@@ -1623,6 +2019,656 @@ static BOOL handle_redirect(struct connection *conn, const char *spec)
     return send_simple(conn, code, extra, conn->request.keep_alive);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* /upload/: the BITS upload protocol ([MC-BUP]; wire-and-tools.md §2) */
+
+static BOOL parse_hex(const char *text, UINT64 *value)
+{
+    UINT64 result = 0;
+    unsigned int digits = 0;
+    char c;
+
+    if (!text || _strnicmp(text, "0x", 2)) return FALSE;
+    for (text += 2; *text; text++, digits++)
+    {
+        c = *text;
+        if (digits == 8) return FALSE;
+        if (c >= '0' && c <= '9') result = result * 16 + (c - '0');
+        else if (c >= 'a' && c <= 'f') result = result * 16 + (c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') result = result * 16 + (c - 'A' + 10);
+        else return FALSE;
+    }
+    if (!digits) return FALSE;
+    *value = result;
+    return TRUE;
+}
+
+static BOOL parse_upload_options(const char *query, struct upload_options *opts, char *error,
+        size_t error_len)
+{
+    static const struct
+    {
+        const char *name;
+        size_t offset;
+        size_t flag;        /* offset of the BOOL telling it was given, or 0 */
+        BOOL hex;
+    }
+    numbers[] =
+    {
+        { "at", offsetof(struct upload_options, at), 0, FALSE },
+        { "code", offsetof(struct upload_options, code),
+                offsetof(struct upload_options, has_code), TRUE },
+        { "context", offsetof(struct upload_options, context),
+                offsetof(struct upload_options, has_context), TRUE },
+        { "lose", offsetof(struct upload_options, lose),
+                offsetof(struct upload_options, has_lose), FALSE },
+        { "maxfragment", offsetof(struct upload_options, maxfragment),
+                offsetof(struct upload_options, has_maxfragment), FALSE },
+        { "maxsize", offsetof(struct upload_options, maxsize),
+                offsetof(struct upload_options, has_maxsize), FALSE },
+        { "drop", offsetof(struct upload_options, drop),
+                offsetof(struct upload_options, has_drop), FALSE },
+        { "rewind", offsetof(struct upload_options, rewind),
+                offsetof(struct upload_options, has_rewind), FALSE },
+        { "stall", offsetof(struct upload_options, stall),
+                offsetof(struct upload_options, has_stall), FALSE },
+        { "delay", offsetof(struct upload_options, delay), 0, FALSE },
+        { "reply", offsetof(struct upload_options, reply),
+                offsetof(struct upload_options, has_reply), FALSE },
+        { "replystatus", offsetof(struct upload_options, reply_status), 0, FALSE },
+        { "replyslow", offsetof(struct upload_options, reply_slow),
+                offsetof(struct upload_options, has_reply_slow), FALSE },
+        { "replystall", offsetof(struct upload_options, reply_stall),
+                offsetof(struct upload_options, has_reply_stall), FALSE },
+    };
+    char item[SERVER_TARGET_MAX], *value;
+    const char *end;
+    unsigned int i;
+    UINT64 number;
+    size_t len;
+    BOOL good;
+
+    memset(opts, 0, sizeof(*opts));
+    while (*query)
+    {
+        end = query + strcspn(query, "&");
+        len = end - query;
+        memcpy(item, query, len);
+        item[len] = 0;
+        query = *end ? end + 1 : end;
+        if (!len) continue;
+        value = strchr(item, '=');
+        if (value) *value++ = 0;
+
+        for (i = 0; i < ARRAY_SIZE(numbers); i++)
+            if (!strcmp(item, numbers[i].name)) break;
+        if (i < ARRAY_SIZE(numbers))
+        {
+            UINT64 *field = (UINT64 *)((char *)opts + numbers[i].offset);
+
+            good = numbers[i].hex ? parse_hex(value, field) : parse_u64(value, field);
+            if (!good) goto bad;
+            if (numbers[i].flag) *(BOOL *)((char *)opts + numbers[i].flag) = TRUE;
+            continue;
+        }
+        if (!strcmp(item, "create") || !strcmp(item, "fragment"))
+        {
+            if (!parse_u64(value, &number) || number < 100 || number > 599) goto bad;
+            if (item[0] == 'c') opts->create = (unsigned int)number;
+            else opts->fragment = (unsigned int)number;
+            continue;
+        }
+        if (!strcmp(item, "times"))
+        {
+            if (!parse_u64(value, &number) || number > UINT_MAX) goto bad;
+            opts->times = (unsigned int)number;
+            opts->times_set = TRUE;
+            continue;
+        }
+        if (!strcmp(item, "auth"))
+        {
+            if (!value || !strchr(value, ':') || strlen(value) >= sizeof(opts->auth)) goto bad;
+            strcpy(opts->auth, value);
+            continue;
+        }
+        goto bad;
+    }
+    if (opts->delay > 600000 || (opts->has_reply_slow && !opts->reply_slow)
+            || (opts->reply_status && (opts->reply_status < 100 || opts->reply_status > 599)))
+    {
+        snprintf(error, error_len, "delay above 600000, replyslow=0 or a bad replystatus");
+        return FALSE;
+    }
+    return TRUE;
+bad:
+    snprintf(error, error_len, "bad option \"%s%s%s\"", item, value ? "=" : "",
+            value ? value : "");
+    return FALSE;
+}
+
+/* "bytes a-b/t" with a <= b < t ("bytes" in any case, blanks around the parts allowed). */
+static BOOL parse_content_range(const char *value, UINT64 *first, UINT64 *last, UINT64 *total)
+{
+    char text[SERVER_VALUE_MAX], *dash, *slash, *p;
+    size_t len;
+
+    if (_strnicmp(value, "bytes", 5) || (value[5] != ' ' && value[5] != '\t')) return FALSE;
+    value += 5;
+    while (*value == ' ' || *value == '\t') value++;
+    len = strlen(value);
+    if (len >= sizeof(text)) return FALSE;
+    /* drop blanks: "0 - 9 / 10" is read like "0-9/10" */
+    for (p = text; *value; value++)
+        if (*value != ' ' && *value != '\t') *p++ = *value;
+    *p = 0;
+    dash = strchr(text, '-');
+    slash = strchr(text, '/');
+    if (!dash || !slash || slash < dash) return FALSE;
+    *dash = *slash = 0;
+    if (!parse_u64(text, first) || !parse_u64(dash + 1, last) || !parse_u64(slash + 1, total))
+        return FALSE;
+    return *first <= *last && *last < *total;
+}
+
+static void session_make_id(char *id, size_t len)
+{
+    UINT64 a, b;
+
+    a = block_value(GetTickCount64() ^ ((UINT64)GetCurrentProcessId() << 32),
+            ++server.session_serial);
+    b = block_value(a, server.session_serial);
+    snprintf(id, len, "{%08x-%04x-%04x-%04x-%012llx}", (unsigned int)(a >> 32),
+            (unsigned int)(a >> 16) & 0xffff, (unsigned int)(0x4000 | (a & 0x0fff)),
+            (unsigned int)(0x8000 | ((b >> 48) & 0x3fff)),
+            (unsigned long long)(b & 0xffffffffffffull));
+}
+
+/* A new open session; NULL when every slot holds an open one.  Lock held. */
+static struct session *session_create_locked(const char *name)
+{
+    struct session *session = NULL, *candidate;
+    unsigned int i;
+
+    for (i = 0; i < MAX_SESSIONS; i++)
+    {
+        candidate = &server.sessions[i];
+        if (candidate->state == SESSION_OPEN) continue;
+        if (candidate->state == SESSION_FREE)
+        {
+            session = candidate;
+            break;
+        }
+        if (!session || candidate->serial < session->serial) session = candidate;
+    }
+    if (!session) return NULL;
+    session_end_locked(session, SESSION_FREE);
+    memset(session, 0, sizeof(*session));
+    session->state = SESSION_OPEN;
+    session->serial = server.session_serial + 1;
+    session_make_id(session->id, sizeof(session->id));
+    lstrcpynA(session->name, name, sizeof(session->name));
+    return session;
+}
+
+/* The open session with this id under this name, NULL when there is none.  Lock held. */
+static struct session *session_find_locked(const char *name, const char *id)
+{
+    unsigned int i;
+
+    for (i = 0; i < MAX_SESSIONS; i++)
+        if (server.sessions[i].state == SESSION_OPEN && !_stricmp(server.sessions[i].id, id)
+                && !strcmp(server.sessions[i].name, name))
+            return &server.sessions[i];
+    return NULL;
+}
+
+/* Moves the whole file of the session to the name, replacing what it had.  Lock held. */
+static void session_commit_locked(struct session *session, struct name_state *state)
+{
+    free(state->upload);
+    state->upload = session->data;
+    state->upload_size = session->next;
+    state->committed = TRUE;
+    state->commits++;
+    session->data = NULL;
+    session->capacity = 0;
+    session->whole = TRUE;
+    WakeAllConditionVariable(&server.changed);
+}
+
+/* Stores the fragment bytes [first, first + len) that come at or after the next expected
+ * byte; FALSE when memory runs out.  Lock held. */
+static BOOL session_store_locked(struct session *session, UINT64 first, const BYTE *data,
+        UINT64 len)
+{
+    UINT64 end = first + len, capacity;
+    BYTE *grown;
+
+    if (end <= session->next || first > session->next) return TRUE;
+    if (end > session->capacity)
+    {
+        capacity = session->capacity ? session->capacity : 65536;
+        while (capacity < end) capacity *= 2;
+        if (capacity > session->total) capacity = session->total;
+        grown = realloc(session->data, (size_t)capacity);
+        if (!grown) return FALSE;
+        session->data = grown;
+        session->capacity = capacity;
+    }
+    memcpy(session->data + session->next, data + (session->next - first),
+            (size_t)(end - session->next));
+    session->next = end;
+    return TRUE;
+}
+
+/* Reads the rest of a request body; FALSE when the connection cannot be kept.  A client that
+ * waits for "100 Continue" gets the final answer instead and then the connection closes. */
+static BOOL upload_discard_body(struct connection *conn)
+{
+    char value[64];
+
+    if (!conn->request.body_left) return TRUE;
+    if (conn->request.body_left > BODY_DISCARD_MAX) return FALSE;
+    if (header_value(conn->request.headers, "Expect", value, sizeof(value))
+            && !_stricmp(value, "100-continue"))
+        return FALSE;
+    return conn_discard_body(conn);
+}
+
+/* Sends the Ack (any body left unread is skipped first) and logs it; returns whether the
+ * connection may be kept. */
+static BOOL send_ack(struct connection *conn, struct server_packet *packet, ULONGLONG serial,
+        const struct ack *ack, BOOL keep_alive)
+{
+    struct response resp;
+    BOOL sent;
+
+    if (!upload_discard_body(conn)) keep_alive = FALSE;
+    response_init(&resp, ack->status);
+    response_add(&resp, "BITS-Packet-Type: Ack\r\n");
+    if (ack->protocol)
+        response_add(&resp, "BITS-Protocol: " SERVER_PROTOCOL_UPLOAD "\r\n"
+                "Accept-Encoding: Identity\r\n");
+    if (ack->session && ack->session[0])
+        response_add(&resp, "BITS-Session-Id: %s\r\n", ack->session);
+    if (ack->has_received)
+        response_add(&resp, "BITS-Received-Content-Range: %llu\r\n",
+                (unsigned long long)ack->received);
+    if (ack->reply_url[0]) response_add(&resp, "BITS-Reply-URL: %s\r\n", ack->reply_url);
+    if (ack->has_error)
+        response_add(&resp, "BITS-Error-Code: 0x%08lx\r\nBITS-Error-Context: 0x%lx\r\n",
+                ack->code, ack->context);
+    if (ack->extra) response_add(&resp, "%s", ack->extra);
+    response_add(&resp, "Content-Length: 0\r\nConnection: %s\r\n",
+            keep_alive ? "keep-alive" : "close");
+
+    packet->status = ack->status;
+    packet->has_received = ack->has_received;
+    packet->received = ack->received;
+    lstrcpynA(packet->reply_url, ack->reply_url, sizeof(packet->reply_url));
+    if (ack->has_error)
+    {
+        snprintf(packet->error_code, sizeof(packet->error_code), "0x%08lx", ack->code);
+        snprintf(packet->error_context, sizeof(packet->error_context), "0x%lx", ack->context);
+    }
+    if (ack->session && ack->session[0] && !packet->session[0])
+        lstrcpynA(packet->session, ack->session, sizeof(packet->session));
+    packet_update(serial, packet);
+    sent = response_send(conn, &resp, ack->status, 0);
+    return sent && keep_alive;
+}
+
+static void ack_error(struct ack *ack, unsigned int status, DWORD code, DWORD context)
+{
+    ack->status = status;
+    ack->has_error = TRUE;
+    ack->code = code;
+    ack->context = context;
+}
+
+/* The forced failure of create= or fragment=: code= and context= when given. */
+static void ack_forced(struct ack *ack, const struct upload_options *opts, unsigned int status)
+{
+    ack->status = status;
+    if (!opts->has_code) return;
+    ack_error(ack, status, (DWORD)opts->code,
+            opts->has_context ? (DWORD)opts->context : CONTEXT_SERVER);
+}
+
+static BOOL times_left(const struct upload_options *opts, unsigned int hits)
+{
+    return !opts->times_set || !opts->times || hits < opts->times;
+}
+
+static void upload_create_session(const char *name, const struct upload_options *opts,
+        struct server_packet *packet, struct ack *ack, char *id, size_t id_len)
+{
+    struct name_state *state;
+    struct session *session;
+    BOOL fail;
+
+    AcquireSRWLockExclusive(&server.lock);
+    state = name_get_locked(name);
+    fail = opts->create && times_left(opts, state->create_hits);
+    if (fail) state->create_hits++;
+    ReleaseSRWLockExclusive(&server.lock);
+    if (fail)
+    {
+        ack_forced(ack, opts, opts->create);
+        return;
+    }
+    /* wire-and-tools.md §2.14 item 4: the one protocol must be among those offered */
+    if (!has_token(packet->protocols, SERVER_PROTOCOL_UPLOAD))
+    {
+        ack_error(ack, 400, HR_INVALIDARG, CONTEXT_SERVER);
+        return;
+    }
+    AcquireSRWLockExclusive(&server.lock);
+    session = session_create_locked(name);
+    if (session)
+    {
+        name_get_locked(name)->sessions++;
+        lstrcpynA(id, session->id, id_len);
+    }
+    ReleaseSRWLockExclusive(&server.lock);
+    if (!session)
+    {
+        trace("server: more than %u open upload sessions\n", MAX_SESSIONS);
+        ack->status = 503;
+        return;
+    }
+    ack->status = 200;
+    ack->protocol = TRUE;
+    ack->session = id;
+}
+
+/* Close-Session and Cancel-Session. */
+static void upload_end_session(const char *name, BOOL cancel, struct server_packet *packet,
+        struct ack *ack)
+{
+    struct name_state *state;
+    struct session *session;
+
+    AcquireSRWLockExclusive(&server.lock);
+    session = session_find_locked(name, packet->session);
+    if (session)
+    {
+        state = name_get_locked(name);
+        /* wire-and-tools.md §2.5: a session without any fragment commits an empty file
+         * [inferred] */
+        if (!cancel && !session->has_total) session_commit_locked(session, state);
+        if (cancel) state->cancelled++;
+        else state->closed++;
+        session_end_locked(session, cancel ? SESSION_CANCELLED : SESSION_CLOSED);
+        WakeAllConditionVariable(&server.changed);
+    }
+    ReleaseSRWLockExclusive(&server.lock);
+    if (!session)
+    {
+        ack_error(ack, 500, HR_SESSION_NOT_FOUND, CONTEXT_SERVER);
+        return;
+    }
+    ack->status = 200;
+}
+
+static void reply_url(const char *name, const struct upload_options *opts, char *out,
+        size_t len)
+{
+    int n;
+
+    n = snprintf(out, len, "http://127.0.0.1:%u/file/%s.reply?size=%llu", server.port, name,
+            (unsigned long long)opts->reply);
+    if (n > 0 && (size_t)n < len && opts->reply_status)
+        n += snprintf(out + n, len - n, "&status=%u", (unsigned int)opts->reply_status);
+    if (n > 0 && (size_t)n < len && opts->has_reply_slow)
+        n += snprintf(out + n, len - n, "&slow=%llu", (unsigned long long)opts->reply_slow);
+    if (n > 0 && (size_t)n < len && opts->has_reply_stall)
+        snprintf(out + n, len - n, "&stall=%llu", (unsigned long long)opts->reply_stall);
+}
+
+/* Returns whether the connection may be kept. */
+static BOOL upload_fragment(struct connection *conn, const char *name,
+        const struct upload_options *opts, struct server_packet *packet, ULONGLONG serial,
+        BOOL keep_alive)
+{
+    struct request *req = &conn->request;
+    struct ack ack = { 0 };
+    struct name_state *state;
+    struct session *session;
+    UINT64 length = packet->body_length, want, next = 0;
+    BOOL drop = FALSE, rewind = FALSE, lose = FALSE, fail = FALSE, stall, stored = TRUE;
+    BYTE *body = NULL;
+    size_t got;
+    char value[64];
+
+    ack.session = packet->session;
+    if (!packet->session[0] || !packet->has_range || length != packet->last - packet->first + 1)
+    {
+        /* wire-and-tools.md §2.7: a bad or missing Content-Range (or session id) */
+        ack_error(&ack, 400, HR_INVALIDARG, CONTEXT_SERVER);
+        return send_ack(conn, packet, serial, &ack, keep_alive);
+    }
+
+    AcquireSRWLockExclusive(&server.lock);
+    state = name_get_locked(name);
+    session = session_find_locked(name, packet->session);
+    if (session)
+    {
+        next = session->next;
+        if (session->has_total && session->total != packet->total)
+            ack_error(&ack, 400, HR_INVALIDARG, CONTEXT_SERVER);
+        else if (packet->total > UPLOAD_MAX || (opts->has_maxsize && packet->total > opts->maxsize))
+            ack_error(&ack, 500, HR_TOO_LARGE, CONTEXT_SERVER);
+        else if (length > FRAGMENT_MAX || (opts->has_maxfragment && length > opts->maxfragment))
+            ack.status = 413;
+        else if (opts->fragment && packet->last >= opts->at
+                && times_left(opts, state->fragment_hits))
+        {
+            state->fragment_hits++;
+            fail = TRUE;
+        }
+        else if (opts->has_lose && !state->lose_done && packet->last >= opts->lose)
+        {
+            state->lose_done = TRUE;
+            lose = TRUE;
+            session_end_locked(session, SESSION_LOST);
+        }
+        else if (opts->has_rewind && !state->rewind_done && packet->first > opts->rewind)
+        {
+            state->rewind_done = TRUE;
+            rewind = TRUE;
+            if (session->next > opts->rewind) session->next = opts->rewind;
+            next = session->next;
+        }
+        else if (!session->has_total)
+        {
+            session->has_total = TRUE;
+            session->total = packet->total;
+        }
+        if (!ack.status && !fail && !lose && !rewind && opts->has_drop && !state->upload_drop_done
+                && packet->first <= opts->drop && opts->drop <= packet->last)
+        {
+            state->upload_drop_done = TRUE;
+            drop = TRUE;
+        }
+    }
+    ReleaseSRWLockExclusive(&server.lock);
+
+    if (!session || lose)
+    {
+        ack_error(&ack, 500, HR_SESSION_NOT_FOUND, CONTEXT_SERVER);
+        return send_ack(conn, packet, serial, &ack, keep_alive);
+    }
+    if (fail) ack_forced(&ack, opts, opts->fragment);
+    if (ack.status) return send_ack(conn, packet, serial, &ack, keep_alive);
+    if (rewind || packet->first > next)
+    {
+        /* a gap: the client must go on from the byte the server expects */
+        ack.status = 416;
+        ack.has_received = TRUE;
+        ack.received = next;
+        return send_ack(conn, packet, serial, &ack, keep_alive);
+    }
+
+    /* read the body whole (or up to the drop offset), then store it at once */
+    want = drop ? opts->drop - packet->first : length;
+    body = malloc(want ? (size_t)want : 1);
+    if (!body)
+    {
+        ack.status = 413;
+        return send_ack(conn, packet, serial, &ack, keep_alive);
+    }
+    if (want && header_value(req->headers, "Expect", value, sizeof(value))
+            && !_stricmp(value, "100-continue")
+            && !conn_send(conn, "HTTP/1.1 100 Continue\r\n\r\n", 25))
+        goto gone;
+    while (packet->body_read < want)
+    {
+        got = conn_read_body(conn, (char *)body + packet->body_read,
+                (size_t)(want - packet->body_read));
+        if (!got) goto gone;
+        packet->body_read += got;
+    }
+    if (drop)
+    {
+        /* a server that writes while it reads keeps what came before the cut */
+        AcquireSRWLockExclusive(&server.lock);
+        session = session_find_locked(name, packet->session);
+        if (session) session_store_locked(session, packet->first, body, want);
+        ReleaseSRWLockExclusive(&server.lock);
+        goto gone;
+    }
+
+    AcquireSRWLockExclusive(&server.lock);
+    state = name_get_locked(name);
+    stall = opts->has_stall && packet->last >= opts->stall && !state->released;
+    ReleaseSRWLockExclusive(&server.lock);
+    if (stall && !stall_wait(conn, name)) goto gone;
+    if (opts->delay && !pause_ms(opts->delay)) goto gone;
+
+    AcquireSRWLockExclusive(&server.lock);
+    state = name_get_locked(name);
+    session = session_find_locked(name, packet->session);
+    if (session)
+    {
+        if (packet->first > session->next)
+        {
+            ack.status = 416;       /* rewound meanwhile by another connection */
+        }
+        else
+        {
+            stored = session_store_locked(session, packet->first, body, length);
+            ack.status = stored ? 200 : 500;
+            if (!stored) ack_error(&ack, 500, HR_TOO_LARGE, CONTEXT_SERVER);
+            if (stored && !session->whole && session->next == session->total)
+                session_commit_locked(session, state);
+            /* the completing fragment, also when sent again, tells where the reply is */
+            if (stored && session->whole && opts->has_reply
+                    && packet->last + 1 == session->total)
+                reply_url(name, opts, ack.reply_url, sizeof(ack.reply_url));
+        }
+        ack.has_received = TRUE;
+        ack.received = session->whole ? session->total : session->next;
+    }
+    ReleaseSRWLockExclusive(&server.lock);
+    free(body);
+    if (!session) ack_error(&ack, 500, HR_SESSION_NOT_FOUND, CONTEXT_SERVER);
+    return send_ack(conn, packet, serial, &ack, keep_alive);
+
+gone:
+    free(body);
+    return FALSE;
+}
+
+/* /upload/<name>; returns whether the connection may be kept. */
+static BOOL handle_upload(struct connection *conn, const char *name, const char *query)
+{
+    struct request *req = &conn->request;
+    char error[SERVER_TARGET_MAX + 32], id[SESSION_ID_MAX];
+    struct upload_options opts;
+    struct server_packet *packet;
+    struct ack ack = { 0 };
+    ULONGLONG serial;
+    BOOL keep_alive = req->keep_alive;
+
+    if (!*name || strlen(name) >= SERVER_TARGET_MAX - 8)
+    {
+        if (!upload_discard_body(conn)) keep_alive = FALSE;
+        return send_simple(conn, 404, NULL, keep_alive);
+    }
+    if (!parse_upload_options(query, &opts, error, sizeof(error)))
+    {
+        trace("server: %s: %s\n", req->target, error);
+        if (!upload_discard_body(conn)) keep_alive = FALSE;
+        return send_simple(conn, 400, NULL, keep_alive);
+    }
+    if (strcmp(req->method, "BITS_POST"))
+    {
+        if (!upload_discard_body(conn)) keep_alive = FALSE;
+        return send_simple(conn, 405, "Allow: BITS_POST\r\n", keep_alive);
+    }
+
+    packet = calloc(1, sizeof(*packet));
+    if (!packet) return FALSE;
+    lstrcpynA(packet->name, name, sizeof(packet->name));
+    header_value(req->headers, "BITS-Packet-Type", packet->type, sizeof(packet->type));
+    header_value(req->headers, "BITS-Session-Id", packet->session, sizeof(packet->session));
+    header_value(req->headers, "Content-Name", packet->content_name,
+            sizeof(packet->content_name));
+    header_value(req->headers, "BITS-Supported-Protocols", packet->protocols,
+            sizeof(packet->protocols));
+    lstrcpynA(packet->headers, req->headers, sizeof(packet->headers));
+    if (header_value(req->headers, "Content-Range", packet->content_range,
+            sizeof(packet->content_range)))
+        packet->has_range = parse_content_range(packet->content_range, &packet->first,
+                &packet->last, &packet->total);
+    packet->body_length = req->body_left;
+    packet->connection = conn->serial;
+    packet->time = GetTickCount64();
+    serial = packet_add(packet);
+
+    if (opts.auth[0] && !auth_ok(req, opts.auth))
+    {
+        ack.status = 401;
+        ack.extra = "WWW-Authenticate: Basic realm=\"" SERVER_NAME "\"\r\n";
+        keep_alive = send_ack(conn, packet, serial, &ack, keep_alive);
+    }
+    else if (!_stricmp(packet->type, "Fragment"))
+    {
+        keep_alive = upload_fragment(conn, name, &opts, packet, serial, keep_alive);
+    }
+    else
+    {
+        /* packets without a body: read it (a client should send none) before waiting */
+        if (!upload_discard_body(conn)) keep_alive = FALSE;
+        if (opts.delay && !pause_ms(opts.delay))
+        {
+            free(packet);
+            return FALSE;
+        }
+        id[0] = 0;
+        if (!_stricmp(packet->type, "Ping"))
+            ack.status = 200;
+        else if (!_stricmp(packet->type, "Create-Session"))
+            upload_create_session(name, &opts, packet, &ack, id, sizeof(id));
+        else if (!_stricmp(packet->type, "Close-Session")
+                || !_stricmp(packet->type, "Cancel-Session"))
+        {
+            ack.session = packet->session[0] ? packet->session : NULL;
+            if (!packet->session[0]) ack_error(&ack, 400, HR_INVALIDARG, CONTEXT_SERVER);
+            else upload_end_session(name, !_stricmp(packet->type, "Cancel-Session"), packet,
+                    &ack);
+        }
+        else
+            ack_error(&ack, 400, HR_INVALIDARG, CONTEXT_SERVER);
+        keep_alive = send_ack(conn, packet, serial, &ack, keep_alive);
+    }
+    packet->finished = TRUE;
+    packet_update(serial, packet);
+    free(packet);
+    return keep_alive;
+}
+
 /* Returns whether the connection may be kept. */
 static BOOL dispatch_request(struct connection *conn)
 {
@@ -1630,6 +2676,15 @@ static BOOL dispatch_request(struct connection *conn)
     char value[64], *query;
     char path[SERVER_TARGET_MAX];
 
+    /* the upload handler reads its bodies itself */
+    if (!strncmp(req->target, "/upload/", 8))
+    {
+        strcpy(path, req->target);
+        query = strchr(path, '?');
+        if (query) *query++ = 0;
+        else query = path + strlen(path);
+        return handle_upload(conn, path + 8, query);
+    }
     if (req->body_left)
     {
         if (req->body_left > BODY_DISCARD_MAX) return send_simple(conn, 413, NULL, FALSE);
@@ -1833,9 +2888,9 @@ BOOL server_start(void)
     }
 
     AcquireSRWLockExclusive(&server.lock);
-    memset(server.names, 0, sizeof(server.names));
-    memset(&server.spare, 0, sizeof(server.spare));
+    upload_free_all();
     server.log_first = server.log_count = 0;
+    server.packet_first = server.packet_count = 0;
     ReleaseSRWLockExclusive(&server.lock);
 
     server.listener = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
@@ -1895,6 +2950,9 @@ void server_stop(void)
     server.running = FALSE;
     server.port = 0;
     cleanup();
+    AcquireSRWLockExclusive(&server.lock);
+    upload_free_all();
+    ReleaseSRWLockExclusive(&server.lock);
     ReleaseSRWLockExclusive(&server.control);
 }
 

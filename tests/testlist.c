@@ -5,6 +5,7 @@
 
 extern void func_complete(void);
 extern void func_constants(void);
+extern void func_credentials(void);
 extern void func_crossprocess(void);
 extern void func_enum(void);
 extern void func_file(void);
@@ -12,9 +13,12 @@ extern void func_job(void);
 extern void func_limits(void);
 extern void func_manager(void);
 extern void func_notify(void);
+extern void func_peercache(void);
 extern void func_props(void);
+extern void func_ranges(void);
 extern void func_security(void);
 extern void func_transfer(void);
+extern void func_upload(void);
 extern void func_server(void);
 
 const struct winetest_unit winetest_testlist[] =
@@ -32,5 +36,9 @@ const struct winetest_unit winetest_testlist[] =
     { "props", func_props },
     { "security", func_security },
     { "limits", func_limits },
+    { "ranges", func_ranges },
+    { "peercache", func_peercache },
+    { "upload", func_upload },
+    { "credentials", func_credentials },
     { NULL, NULL }
 };

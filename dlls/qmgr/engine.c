@@ -84,6 +84,9 @@ struct engine_job
     PSID committer;                 /* malloc'd: the caller of that Complete, or NULL */
     struct run *active;             /* the transfer in flight, for transport_abort() */
     BG_JOB_REPLY_PROGRESS reply_progress;   /* upload-reply jobs */
+    struct job_reply reply;                 /* upload-reply jobs */
+    struct upload_session session;          /* upload jobs */
+    ULONGLONG host_down_since;              /* upload jobs: see struct transfer */
     struct job_props props;
     struct job_notify notify;       /* notify.c's */
     ULONG notified_serial;          /* the TRANSFERRED or ERROR whose notification was done */
@@ -105,16 +108,30 @@ struct engine_job
     struct engine_job *next_listed; /* saver.cs */
 };
 
-/* One transport_download() of one file by a worker.  Counted, so that a client call can abort
- * it after leaving the job lock while the worker finishes. */
+/* What a run does: download a file, or a step of an upload job (wire-and-tools.md §2.5): send
+ * the file, download the reply (upload-reply jobs), close the session. */
+enum run_kind
+{
+    RUN_NONE,
+    RUN_DOWNLOAD,
+    RUN_SEND,
+    RUN_REPLY,
+    RUN_CLOSE,
+};
+
+/* One transport_download() or transport_upload() for one file by a worker (or for a Cancel:
+ * see cancel_session()).  Counted, so that a client call can abort it after leaving the job
+ * lock while the worker finishes. */
 struct run
 {
     LONG refcount;
     struct engine_job *job;         /* the worker's reference */
     HANDLE done;                    /* manual-reset: the worker closed the temporary file */
     LONG generation;
+    enum run_kind kind;
     struct job_file *file;
-    WCHAR *local_name;              /* malloc'd copies, valid without the lock */
+    WCHAR *local_name;              /* malloc'd copies, valid without the lock: for a reply the
+                                     * reply file name and the reply's temporary file */
     WCHAR *temp_name;
     struct transfer transfer;       /* its strings point into the copies below */
     WCHAR *remote_name;
@@ -133,6 +150,8 @@ static struct
     ULONG running;                  /* worker threads alive */
     BOOL stopping;
     HANDLE wake;                    /* auto-reset: the scheduler has something to look at */
+    struct cancel *cancels;         /* Cancel-Sessions on their way, see cancel_session() */
+    ULONG cancelling;               /* their threads alive */
     HANDLE thread;                  /* the scheduler */
 } queue;
 
@@ -254,6 +273,8 @@ static void touch_progress(struct engine_job *job, UINT64 old, UINT64 new)
 
 static HRESULT save_wait(struct engine_job *job);
 static HRESULT save_new_job(struct engine_job *job);
+static void abort_cancels(void);
+static struct run *create_run(struct engine_job *job, struct job_file *file, enum run_kind kind);
 static HRESULT saver_start(void);
 static void saver_stop(void);
 static void load_jobs(void);
@@ -457,6 +478,7 @@ void engine_shutdown(void)
     TRACE("\n");
     EnterCriticalSection(&queue.cs);
     queue.stopping = TRUE;
+    abort_cancels();
     runs = calloc(max(queue.count, 1), sizeof(*runs));
     for (i = 0; runs && i < queue.count; i++)
     {
@@ -477,12 +499,13 @@ void engine_shutdown(void)
     for (i = 0; i < aborts; i++) abort_run(runs[i]);
     free(runs);
 
-    /* Workers check queue.stopping before each file, and their transports were aborted. */
+    /* Workers check queue.stopping before each file, and their transports were aborted, as
+     * were the Cancel-Sessions on their way. */
     deadline = GetTickCount64() + SHUTDOWN_WAIT_MS;
     for (;;)
     {
         EnterCriticalSection(&queue.cs);
-        running = queue.running;
+        running = queue.running + queue.cancelling;
         LeaveCriticalSection(&queue.cs);
         if (!running) break;
         if (GetTickCount64() >= deadline)
@@ -531,6 +554,12 @@ static void free_props(struct job_props *props)
     free(props->cert_subject);
 }
 
+static void free_reply(struct job_reply *reply)
+{
+    free(reply->url);
+    free(reply->temp_name);
+}
+
 static void free_file(struct job_file *file)
 {
     free(file->remote_name);
@@ -551,6 +580,7 @@ static void destroy_job(struct engine_job *job)
     notify_free_job(&job->notify);
     for (i = 0; i < job->file_count; i++) free_file(job->files[i]);
     free(job->files);
+    free_reply(&job->reply);
     free_props(&job->props);
     engine_free_owner(&job->owner);
     free(job->committer);
@@ -629,6 +659,8 @@ static HRESULT serialize_job(struct engine_job *job, BYTE **data, DWORD *size)
     view.error_protocol = job->error.protocol;
     view.active_ms = job->active_ms;
     view.reply_progress = job->reply_progress;
+    view.session = job->session;
+    view.reply = job->reply;
     view.props = job->props;
     view.files = job->files;
     view.file_count = job->file_count;
@@ -967,6 +999,7 @@ static void free_saved(struct store_job *saved)
 
     free(saved->owner.sid);
     free(saved->committer);
+    free_reply(&saved->reply);
     free_props(&saved->props);
     for (i = 0; i < saved->file_count; i++) free_file(saved->files[i]);
     free(saved->files);
@@ -981,11 +1014,37 @@ static BOOL file_exists(const WCHAR *path, UINT64 *size)
     return TRUE;
 }
 
+/* Loading: finish_commit() of an upload-reply job, whose one file to save is its reply. */
+static HRESULT finish_reply_commit(struct engine_job *job, PSID caller)
+{
+    const WCHAR *name = job->props.reply_file_name;
+    HRESULT hr;
+
+    if (!name) return S_OK;
+    if (!job->reply.temp_name || !file_exists(job->reply.temp_name, NULL))
+    {
+        /* The rename happened before the crash, maybe before the file was given away. */
+        if (file_exists(name, NULL)) security_give_file_sid(caller, name);
+        return S_OK;
+    }
+    hr = localfile_commit(job->reply.temp_name, name, &job->reply.remote_time);
+    if (FAILED(hr))
+    {
+        ERR("rename to %s failed, hr %#lx\n", debugstr_w(name), hr);
+        return hr;
+    }
+    security_give_file_sid(caller, name);
+    free(job->reply.temp_name);
+    job->reply.temp_name = NULL;
+    return S_OK;
+}
+
 /* Loading.  behaviour.md §3.1 after a crash: a Complete whose intent was saved ends as it
- * would have: the files finished when it was called are renamed (or found renamed already),
- * and given to its caller (the seed; the owner when an older entry does not say who called),
- * the others' temporary files deleted.  TRUE when the job is ACKNOWLEDGED; a rename that fails
- * leaves it TRANSFERRED with the renamed files completed, as engine_complete_job() does. */
+ * would have: the files finished when it was called (the reply of an upload-reply job) are
+ * renamed (or found renamed already), and given to its caller (the seed; the owner when an
+ * older entry does not say who called), the others' temporary files deleted.  TRUE when the
+ * job is ACKNOWLEDGED; a rename that fails leaves it TRANSFERRED with the renamed files
+ * completed, as engine_complete_job() does. */
 static BOOL finish_commit(struct engine_job *job)
 {
     PSID caller = job->committer ? job->committer : job->owner.sid;
@@ -993,7 +1052,8 @@ static BOOL finish_commit(struct engine_job *job)
     UINT64 size;
     ULONG i;
 
-    for (i = 0; i < job->file_count; i++)
+    if (job->type == BG_JOB_TYPE_UPLOAD_REPLY) rename_hr = finish_reply_commit(job, caller);
+    for (i = 0; job->type == BG_JOB_TYPE_DOWNLOAD && i < job->file_count; i++)
     {
         struct job_file *file = job->files[i];
         BOOL finished = file->bytes_total != BG_SIZE_UNKNOWN;
@@ -1035,34 +1095,32 @@ static BOOL finish_commit(struct engine_job *job)
     return SUCCEEDED(rename_hr);
 }
 
-/* Loading: the bytes of a file are those its temporary file really holds (the store saves
- * progress in batches); a missing one starts the file again.  Returns whether that changed
- * the file. */
-static BOOL check_temp(struct job_file *file)
+/* Loading: the bytes of a file (or of a reply) are those its temporary file really holds (the
+ * store saves progress in batches); a missing one starts the file again.  Returns whether that
+ * changed the file. */
+static BOOL check_temp(WCHAR **temp_name, UINT64 total, UINT64 *transferred, WCHAR *validator)
 {
     UINT64 size = 0;
 
-    if (file->completed) return FALSE;
-    if (!file->temp_name)
+    if (!*temp_name)
     {
-        if (!file->bytes_transferred) return FALSE;
-        file->bytes_transferred = 0;
+        if (!*transferred) return FALSE;
+        *transferred = 0;
         return TRUE;
     }
-    if (!file_exists(file->temp_name, &size))
+    if (!file_exists(*temp_name, &size))
     {
-        WARN("%s is gone, the file starts again\n", debugstr_w(file->temp_name));
-        free(file->temp_name);
-        file->temp_name = NULL;
-        file->bytes_transferred = 0;
-        file->validator[0] = 0;
+        WARN("%s is gone, the file starts again\n", debugstr_w(*temp_name));
+        free(*temp_name);
+        *temp_name = NULL;
+        *transferred = 0;
+        validator[0] = 0;
         return TRUE;
     }
-    if (file->bytes_total != BG_SIZE_UNKNOWN && size > file->bytes_total) size = file->bytes_total;
-    if (size == file->bytes_transferred) return FALSE;
-    TRACE("%s holds %I64u bytes, saved %I64u\n", debugstr_w(file->temp_name), size,
-          file->bytes_transferred);
-    file->bytes_transferred = size;
+    if (total != BG_SIZE_UNKNOWN && size > total) size = total;
+    if (size == *transferred) return FALSE;
+    TRACE("%s holds %I64u bytes, saved %I64u\n", debugstr_w(*temp_name), size, *transferred);
+    *transferred = size;
     return TRUE;
 }
 
@@ -1102,6 +1160,8 @@ static HRESULT restore_job(struct store_job *saved)
     job->error.protocol = saved->error_protocol;
     job->active_ms = saved->active_ms;
     job->reply_progress = saved->reply_progress;
+    job->session = saved->session;
+    job->reply = saved->reply;
     job->props = saved->props;
     job->props.notify_iface = NULL;
     job->files = saved->files;
@@ -1125,7 +1185,7 @@ static HRESULT restore_job(struct store_job *saved)
         return E_OUTOFMEMORY;
     }
 
-    if (job->committing && job->type == BG_JOB_TYPE_DOWNLOAD && !is_final(job->state))
+    if (job->committing && job->type != BG_JOB_TYPE_UPLOAD && !is_final(job->state))
     {
         if (finish_commit(job))
         {
@@ -1150,8 +1210,19 @@ static HRESULT restore_job(struct store_job *saved)
         destroy_job(job);
         return hr;
     }
-    for (i = 0; i < job->file_count; i++)
-        if (check_temp(job->files[i])) changed = TRUE;
+    /* An upload's bytes are on the server, in the session the entry names. */
+    for (i = 0; job->type == BG_JOB_TYPE_DOWNLOAD && i < job->file_count; i++)
+    {
+        struct job_file *file = job->files[i];
+
+        if (!file->completed && check_temp(&file->temp_name, file->bytes_total,
+                                           &file->bytes_transferred, file->validator))
+            changed = TRUE;
+    }
+    if (job->type == BG_JOB_TYPE_UPLOAD_REPLY
+            && check_temp(&job->reply.temp_name, job->reply_progress.BytesTotal,
+                          &job->reply_progress.BytesTransferred, job->reply.validator))
+        changed = TRUE;
     switch (job->state)
     {
     case BG_JOB_STATE_CONNECTING:
@@ -1397,6 +1468,22 @@ BOOL engine_file_transferred(const struct job_file *file)
     return file->bytes_total != BG_SIZE_UNKNOWN && file->bytes_transferred == file->bytes_total;
 }
 
+/* Job lock held.  The reply of an upload-reply job is whole in its temporary file. */
+static BOOL reply_in(const struct engine_job *job)
+{
+    return job->reply.temp_name && job->reply_progress.BytesTotal != BG_SIZE_UNKNOWN
+            && job->reply_progress.BytesTransferred == job->reply_progress.BytesTotal;
+}
+
+/* behaviour.md §6.2: FileTransferred is due for a downloaded file, and for the one file of an
+ * upload-reply job once its reply is in; never for a plain upload. */
+BOOL engine_file_arrived(struct engine_job *job, const struct job_file *file)
+{
+    assert(job_lock_held(job));
+    if (job->type == BG_JOB_TYPE_DOWNLOAD) return engine_file_transferred(file);
+    return job->type == BG_JOB_TYPE_UPLOAD_REPLY && reply_in(job);
+}
+
 /* behaviour.md §7.3: sums over the files; the total is unknown while any file's size is. */
 void engine_job_progress(struct engine_job *job, BG_JOB_PROGRESS *progress)
 {
@@ -1422,6 +1509,47 @@ void engine_job_reply_progress(struct engine_job *job, BG_JOB_REPLY_PROGRESS *pr
     EnterCriticalSection(&job->cs);
     *progress = job->reply_progress;
     LeaveCriticalSection(&job->cs);
+}
+
+/* Learn SetReplyFileName: the name is fixed once the reply's transfer began, which here is
+ * when its temporary file was made beside it, and in TRANSFERRED. */
+BOOL engine_reply_started(struct engine_job *job)
+{
+    assert(job_lock_held(job));
+    return job->state == BG_JOB_STATE_TRANSFERRED || job->reply.temp_name;
+}
+
+#define REPLY_DATA_MAX  (1u << 20)      /* Learn GetReplyData: 1 MB */
+
+/* behaviour.md §2.1 and Learn GetReplyData: the reply's temporary file in TRANSFERRED, the
+ * reply file after Complete. */
+HRESULT engine_reply_data(struct engine_job *job, BYTE **data, UINT64 *size)
+{
+    unsigned int attempt;
+    WCHAR *path;
+    HRESULT hr;
+
+    *data = NULL;
+    *size = 0;
+    for (attempt = 0; attempt < 2; attempt++)
+    {
+        path = NULL;
+        hr = S_OK;
+        EnterCriticalSection(&job->cs);
+        if (job->state == BG_JOB_STATE_TRANSFERRED && job->reply.temp_name)
+            path = _wcsdup(job->reply.temp_name);
+        else if (job->state == BG_JOB_STATE_ACKNOWLEDGED && job->props.reply_file_name)
+            path = _wcsdup(job->props.reply_file_name);
+        else hr = BG_E_INVALID_STATE;
+        LeaveCriticalSection(&job->cs);
+        if (FAILED(hr)) return hr;
+        if (!path) return E_OUTOFMEMORY;
+        hr = localfile_read(path, REPLY_DATA_MAX, data, size);
+        free(path);
+        /* Complete renamed the temporary file meanwhile: the reply file has it. */
+        if (hr != HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)) break;
+    }
+    return hr;
 }
 
 ULONG engine_job_error_count(struct engine_job *job)
@@ -1817,15 +1945,42 @@ static struct job_file *next_file(const struct engine_job *job)
     return NULL;
 }
 
+/* Job lock held.  behaviour.md §7.1, Learn SetReplyFileName: without a reply file name an
+ * upload-reply job gets one at its first Resume, in the directory of the upload file.  Ours is
+ * the upload file's name, the first eight hex digits of the job id, and ".reply", so that jobs
+ * sending one file do not share a reply [our choice]. */
+static HRESULT name_reply(struct engine_job *job)
+{
+    WCHAR *name, *base;
+    const WCHAR *upload;
+    size_t size;
+
+    if (job->type != BG_JOB_TYPE_UPLOAD_REPLY || job->props.reply_file_name || !job->file_count)
+        return S_OK;
+    upload = job->files[0]->local_name;
+    size = wcslen(upload) + 32;
+    if (!(name = malloc(size * sizeof(WCHAR)))) return E_OUTOFMEMORY;
+    swprintf(name, size, L"%ls.%08lx.reply", upload, job->id.Data1);
+    if (wcslen(name) > MAX_PATH)
+    {
+        base = wcsrchr(name, '\\') + 1;
+        swprintf(base, size - (base - name), L"BIT%08lX.reply", job->id.Data1);
+    }
+    TRACE("job %s: reply file %s\n", debugstr_guid(&job->id), debugstr_w(name));
+    job->props.reply_file_name = name;
+    return S_OK;
+}
+
 /* behaviour.md §3.4. */
 HRESULT engine_resume_job(struct engine_job *job)
 {
-    HRESULT hr = S_OK;
+    HRESULT hr;
 
     EnterCriticalSection(&job->cs);
     if (is_final(job->state)) hr = BG_E_INVALID_STATE;
     else if (!job->file_count) hr = BG_E_EMPTY;
-    else
+    else hr = name_reply(job);
+    if (SUCCEEDED(hr))
     {
         switch (job->state)
         {
@@ -1899,7 +2054,7 @@ static BOOL delete_temp(const WCHAR *name)
  * by the user yet), for deletion once the lock is left. */
 static WCHAR **temp_names(const struct engine_job *job, ULONG *count)
 {
-    WCHAR **names = calloc(max(job->file_count, 1), sizeof(*names));
+    WCHAR **names = calloc(job->file_count + 1, sizeof(*names));
     ULONG i;
 
     *count = 0;
@@ -1910,7 +2065,116 @@ static WCHAR **temp_names(const struct engine_job *job, ULONG *count)
         names[*count] = _wcsdup(job->files[i]->temp_name);
         if (names[*count]) (*count)++;
     }
+    if (job->reply.temp_name)
+    {
+        names[*count] = _wcsdup(job->reply.temp_name);
+        if (names[*count]) (*count)++;
+    }
     return names;
+}
+
+/* behaviour.md §3.2: a cancelled upload's session is cancelled on the server too, so that it
+ * drops what it holds; after the last fragment that cancels the reply, and the uploaded file
+ * stays.  A thread of its own sends the Cancel-Session, so that Cancel does not wait for the
+ * network; while the server cannot be reached it tries again every MinimumRetryDelay, for at
+ * most a day or the NoProgressTimeout if that is shorter [doc].  Ours stops with the service
+ * and is not saved [our limit]: after a restart the server drops the session when it expires
+ * (wire-and-tools.md §2.7).  queue.cs guards the list. */
+#define CANCEL_RETRY_MS     (24 * 60 * 60 * 1000ull)
+
+struct cancel
+{
+    struct run *run;                /* with the job's settings and session */
+    HANDLE stop;                    /* manual-reset: the engine stops */
+    ULONGLONG deadline;             /* clock_ticks() after which no attempt starts */
+    ULONGLONG delay;                /* milliseconds between attempts */
+    struct cancel *next;
+};
+
+/* Queue lock held: every Cancel-Session stops soon. */
+static void abort_cancels(void)
+{
+    struct cancel *cancel;
+
+    for (cancel = queue.cancels; cancel; cancel = cancel->next)
+    {
+        SetEvent(cancel->stop);
+        transport_abort(&cancel->run->transfer);
+    }
+}
+
+static DWORD WINAPI cancel_main(void *arg)
+{
+    struct cancel *cancel = arg, **prev;
+    struct run *run = cancel->run;
+    struct engine_job *job = run->job;
+    ULONGLONG now;
+    HRESULT hr;
+
+    for (;;)
+    {
+        hr = transport_upload(&run->transfer, UPLOAD_CANCEL);
+        if (SUCCEEDED(hr) || hr == E_ABORT || !run->transfer.transient) break;
+        now = clock_ticks();
+        if (now >= cancel->deadline) break;
+        WARN("job %s: Cancel-Session failed, hr %#lx; trying again\n", debugstr_guid(&job->id),
+             hr);
+        if (WaitForSingleObject(cancel->stop, (DWORD)min(cancel->delay, cancel->deadline - now))
+                != WAIT_TIMEOUT)
+            break;
+    }
+    if (FAILED(hr)) WARN("job %s: the server keeps its session, hr %#lx\n", debugstr_guid(&job->id),
+                         hr);
+    else TRACE("job %s: session cancelled\n", debugstr_guid(&job->id));
+    EnterCriticalSection(&queue.cs);
+    for (prev = &queue.cancels; *prev != cancel; prev = &(*prev)->next);
+    *prev = cancel->next;
+    queue.cancelling--;
+    LeaveCriticalSection(&queue.cs);
+    CloseHandle(cancel->stop);
+    free(cancel);
+    run_release(run);
+    engine_job_release(job);
+    return 0;
+}
+
+/* No lock held.  Starts the Cancel-Session of the run (created for the cancelled job, which
+ * it holds a reference to), and takes both over. */
+static void cancel_session(struct run *run, ULONG retry_delay, ULONG no_progress_timeout)
+{
+    struct engine_job *job = run->job;
+    struct cancel *cancel = calloc(1, sizeof(*cancel));
+    ULONGLONG limit = min(CANCEL_RETRY_MS, no_progress_timeout * 1000ull);
+    HANDLE thread = NULL;
+
+    run->transfer.progress = NULL;      /* nobody to tell: the job is final */
+    if (cancel) cancel->stop = CreateEventW(NULL, TRUE, FALSE, NULL);
+    EnterCriticalSection(&queue.cs);
+    if (cancel && cancel->stop && !queue.stopping)
+    {
+        cancel->run = run;
+        cancel->deadline = clock_ticks() + limit;
+        cancel->delay = retry_delay * 1000ull;
+        thread = CreateThread(NULL, 0, cancel_main, cancel, 0, NULL);
+    }
+    if (thread)
+    {
+        cancel->next = queue.cancels;
+        queue.cancels = cancel;
+        queue.cancelling++;
+    }
+    LeaveCriticalSection(&queue.cs);
+    if (thread)
+    {
+        CloseHandle(thread);
+        return;
+    }
+    WARN("job %s: no Cancel-Session, the server keeps the session until it expires\n",
+         debugstr_guid(&job->id));
+    if (cancel && cancel->stop) CloseHandle(cancel->stop);
+    free(cancel);
+    run_release(run);
+    engine_job_release(job);
 }
 
 /* Deletes and frees what temp_names() returned; FALSE if some file stayed. */
@@ -1932,10 +2196,10 @@ static BOOL delete_temp_names(WCHAR **names, ULONG count)
  * A Complete that is renaming files makes Cancel wait its turn: BG_E_INVALID_STATE. */
 HRESULT engine_cancel_job(struct engine_job *job)
 {
+    struct run *run = NULL, *cancel = NULL;
+    ULONG count = 0, retry_delay = 0, timeout = 0;
     struct file_work work;
-    struct run *run = NULL;
     WCHAR **names = NULL;
-    ULONG count = 0;
     HRESULT hr = S_OK;
     BOOL queued = FALSE;
 
@@ -1947,6 +2211,14 @@ HRESULT engine_cancel_job(struct engine_job *job)
         job->generation++;
         run = grab_active(job);
         names = temp_names(job, &count);
+        if (job->session.id[0] && job->file_count)
+        {
+            cancel = create_run(job, job->files[0], RUN_CLOSE);
+            if (cancel) engine_job_addref(job);
+            else WARN("out of memory: the server keeps the session until it expires\n");
+            retry_delay = job->props.retry_delay;
+            timeout = job->props.no_progress_timeout;
+        }
         set_state(job, BG_JOB_STATE_CANCELLED);
     }
     LeaveCriticalSection(&job->cs);
@@ -1959,6 +2231,8 @@ HRESULT engine_cancel_job(struct engine_job *job)
      * job that comes back without its bytes. */
     save_wait(job);
     stop_run(run);
+    /* After the worker let go, so that the server sees no fragment after it. */
+    if (cancel) cancel_session(cancel, retry_delay, timeout);
     /* The temporary files are opened with FILE_SHARE_DELETE, so a worker still holding one does
      * not stop this; a worker that creates one after this sees the new generation and deletes
      * it itself.  security.c: the deletions run as the caller (behaviour.md §9.3: an
@@ -2047,6 +2321,29 @@ static HRESULT complete_upload(struct engine_job *job)
     return S_OK;
 }
 
+/* Job lock held.  behaviour.md §3.1: Complete of an upload-reply job needs it TRANSFERRED, and
+ * then saves its reply under the reply file name as a download's file is saved. */
+static HRESULT plan_reply_commit(struct engine_job *job, struct commit **out, ULONG *count)
+{
+    struct commit *commit;
+
+    *out = NULL;
+    *count = 0;
+    if (job->state != BG_JOB_STATE_TRANSFERRED) return BG_E_INVALID_STATE;
+    if (!(commit = calloc(1, sizeof(*commit)))) return E_OUTOFMEMORY;
+    *out = commit;
+    if (!job->reply.temp_name || !job->props.reply_file_name) return S_OK;
+    *count = 1;
+    commit->temp_name = _wcsdup(job->reply.temp_name);
+    commit->local_name = _wcsdup(job->props.reply_file_name);
+    commit->remote_time = job->reply.remote_time;
+    if (commit->temp_name && commit->local_name) return S_OK;
+    free_commits(commit, 1);
+    *out = NULL;
+    *count = 0;
+    return E_OUTOFMEMORY;
+}
+
 /* behaviour.md §3.1 and the seed: rename the files finished before the call, in job order,
  * replacing existing files; drop the others.  Gap G26: the in-flight file is dropped at once,
  * without waiting; gap G23: BG_S_UNABLE_TO_DELETE_FILES wins over BG_S_PARTIAL_COMPLETE, since
@@ -2067,10 +2364,11 @@ HRESULT engine_complete_job(struct engine_job *job)
     EnterCriticalSection(&queue.cs);
     EnterCriticalSection(&job->cs);
     if (is_final(job->state) || job->committing) hr = BG_E_INVALID_STATE;
-    else if (job->type != BG_JOB_TYPE_DOWNLOAD) hr = complete_upload(job);
+    else if (job->type == BG_JOB_TYPE_UPLOAD) hr = complete_upload(job);
     else
     {
-        hr = plan_commits(job, &commits, &count, &partial);
+        if (job->type == BG_JOB_TYPE_UPLOAD_REPLY) hr = plan_reply_commit(job, &commits, &count);
+        else hr = plan_commits(job, &commits, &count, &partial);
         if (SUCCEEDED(hr))
         {
             job->committing = TRUE;     /* saved: a load after a crash finishes the commit */
@@ -2083,12 +2381,12 @@ HRESULT engine_complete_job(struct engine_job *job)
         }
     }
     LeaveCriticalSection(&job->cs);
-    if (SUCCEEDED(hr) && job->type != BG_JOB_TYPE_DOWNLOAD) queued = queue_remove(job);
+    if (SUCCEEDED(hr) && job->type == BG_JOB_TYPE_UPLOAD) queued = queue_remove(job);
     LeaveCriticalSection(&queue.cs);
     free(caller);
     if (queued) engine_job_release(job);
     if (SUCCEEDED(hr)) save_wait(job);
-    if (FAILED(hr) || job->type != BG_JOB_TYPE_DOWNLOAD) return hr;
+    if (FAILED(hr) || job->type == BG_JOB_TYPE_UPLOAD) return hr;
 
     stop_run(run);
     /* Unlocked: the scheduler leaves a committing job alone, and Cancel, Complete and AddFile
@@ -2132,6 +2430,9 @@ HRESULT engine_complete_job(struct engine_job *job)
     job->committing = FALSE;
     if (SUCCEEDED(rename_hr))
     {
+        /* GetReplyData reads the reply file from now on. */
+        free(job->reply.temp_name);
+        job->reply.temp_name = NULL;
         set_state(job, BG_JOB_STATE_ACKNOWLEDGED);
         queued = queue_remove(job);
     }
@@ -2152,31 +2453,99 @@ HRESULT engine_complete_job(struct engine_job *job)
     return hr;
 }
 
+/* Job lock held.  Whether the worker still works for the job as it is now. */
+static BOOL run_current(const struct engine_job *job, LONG generation)
+{
+    return job->generation == generation && !job->committing && is_running_state(job->state);
+}
+
+static BOOL is_upload_run(const struct run *run)
+{
+    return run->kind == RUN_SEND || run->kind == RUN_CLOSE;
+}
+
+/* Where the bytes of a run count: its file's fields, or for a reply the job's reply progress
+ * and reply data.  The validators are alike (qmgr_private.h). */
+struct counts
+{
+    UINT64 *total;
+    UINT64 *transferred;
+    WCHAR *validator;
+    FILETIME *remote_time;
+};
+
+/* Job lock held. */
+static void run_counts(struct engine_job *job, struct run *run, struct counts *counts)
+{
+    C_ASSERT(sizeof(job->reply.validator) == sizeof(run->file->validator));
+
+    if (run->kind == RUN_REPLY)
+    {
+        counts->total = &job->reply_progress.BytesTotal;
+        counts->transferred = &job->reply_progress.BytesTransferred;
+        counts->validator = job->reply.validator;
+        counts->remote_time = &job->reply.remote_time;
+        return;
+    }
+    counts->total = &run->file->bytes_total;
+    counts->transferred = &run->file->bytes_transferred;
+    counts->validator = run->file->validator;
+    counts->remote_time = &run->file->remote_time;
+}
+
+/* Job lock held.  Takes what an upload run learnt of its session, and the reply's URL; TRUE
+ * when that changed the job. */
+static BOOL record_session(struct engine_job *job, struct run *run)
+{
+    struct transfer *transfer = &run->transfer;
+    BOOL changed = wcscmp(job->session.id, transfer->session.id)
+            || wcscmp(job->session.host, transfer->session.host)
+            || job->session.host_timeout != transfer->session.host_timeout;
+
+    job->session = transfer->session;
+    job->host_down_since = transfer->host_down_since;
+    if (transfer->reply_url)
+    {
+        free(job->reply.url);
+        job->reply.url = transfer->reply_url;
+        transfer->reply_url = NULL;
+        changed = TRUE;
+    }
+    return changed;
+}
+
+/* Job lock held.  Copies a transport's validator into a file's or a reply's. */
+static void copy_validator(WCHAR *dst, const struct transfer *transfer)
+{
+    memcpy(dst, transfer->validator, sizeof(transfer->validator));
+    dst[ARRAYSIZE(transfer->validator) - 1] = 0;
+}
+
 /* The transport's progress callback, on the worker thread: memory only (qmgr_private.h). */
 static void transfer_progress(struct transfer *transfer)
 {
     struct run *run = transfer->context;
     struct engine_job *job = run->job;
-    struct job_file *file = run->file;
+    struct counts counts;
+    UINT64 old;
 
     EnterCriticalSection(&job->cs);
-    if (job->generation == run->generation && !job->committing && is_running_state(job->state))
+    if (run_current(job, run->generation))
     {
-        UINT64 old = file->bytes_transferred;
-
-        if (transfer->transferred != file->bytes_transferred) made_progress(job);
-        if (transfer->total != BG_SIZE_UNKNOWN) file->bytes_total = transfer->total;
-        file->bytes_transferred = transfer->transferred;
+        run_counts(job, run, &counts);
+        old = *counts.transferred;
+        if (transfer->transferred != old) made_progress(job);
+        if (transfer->total != BG_SIZE_UNKNOWN) *counts.total = transfer->total;
+        *counts.transferred = transfer->transferred;
         /* A save between two runs must pair the bytes with the validator they belong to. */
-        if (wcscmp(file->validator, transfer->validator))
-        {
-            memcpy(file->validator, transfer->validator, sizeof(file->validator));
-            file->validator[ARRAYSIZE(file->validator) - 1] = 0;
-        }
+        if (wcscmp(counts.validator, transfer->validator))
+            copy_validator(counts.validator, transfer);
+        /* A new session is saved at once, so that a restart goes on in it. */
+        if (is_upload_run(run) && record_session(job, run)) mark_changed(job);
         if (job->state == BG_JOB_STATE_CONNECTING) set_state(job, BG_JOB_STATE_TRANSFERRING);
         else
         {
-            touch_progress(job, old, file->bytes_transferred);
+            touch_progress(job, old, *counts.transferred);
             notify_job_modified(job, FALSE);
         }
     }
@@ -2191,12 +2560,15 @@ static HRESULT copy_string(const WCHAR *src, WCHAR **dst)
     return *dst ? S_OK : E_OUTOFMEMORY;
 }
 
-/* Job lock held.  A run for the file: copies of everything the transfer needs. */
-static struct run *create_run(struct engine_job *job, struct job_file *file)
+/* Job lock held.  A run of that kind for the file: copies of everything the transfer needs.
+ * A reply run has the reply file name as its local name, and the reply's URL and temporary
+ * file. */
+static struct run *create_run(struct engine_job *job, struct job_file *file, enum run_kind kind)
 {
     const struct job_props *props = &job->props;
     struct run *run = calloc(1, sizeof(*run));
     struct transfer *transfer;
+    struct counts counts;
     HRESULT hr;
 
     if (!run) return NULL;
@@ -2204,12 +2576,24 @@ static struct run *create_run(struct engine_job *job, struct job_file *file)
     run->done = CreateEventW(NULL, TRUE, FALSE, NULL);
     run->job = job;
     run->generation = job->generation;
+    run->kind = kind;
     run->file = file;
-    hr = copy_string(file->local_name, &run->local_name);
-    if (SUCCEEDED(hr)) hr = copy_string(file->temp_name, &run->temp_name);
-    if (SUCCEEDED(hr)) hr = copy_string(file->remote_name, &run->remote_name);
+    if (kind == RUN_REPLY)
+    {
+        hr = copy_string(props->reply_file_name, &run->local_name);
+        if (SUCCEEDED(hr)) hr = copy_string(job->reply.temp_name, &run->temp_name);
+        if (SUCCEEDED(hr)) hr = copy_string(job->reply.url, &run->remote_name);
+    }
+    else
+    {
+        hr = copy_string(file->local_name, &run->local_name);
+        if (SUCCEEDED(hr)) hr = copy_string(file->temp_name, &run->temp_name);
+        if (SUCCEEDED(hr)) hr = copy_string(file->remote_name, &run->remote_name);
+    }
+    /* Uploads send BITS_POST, and fetch their reply with GET (wire-and-tools.md §2.10). */
+    if (SUCCEEDED(hr) && kind == RUN_DOWNLOAD)
+        hr = copy_string(props->http_method, &run->http_method);
     if (SUCCEEDED(hr)) hr = copy_string(props->custom_headers, &run->custom_headers);
-    if (SUCCEEDED(hr)) hr = copy_string(props->http_method, &run->http_method);
     if (SUCCEEDED(hr)) hr = copy_string(props->proxy_list, &run->proxy_list);
     if (SUCCEEDED(hr)) hr = copy_string(props->proxy_bypass_list, &run->proxy_bypass_list);
     if (SUCCEEDED(hr) && !run->done) hr = HRESULT_FROM_WIN32(GetLastError());
@@ -2218,12 +2602,13 @@ static struct run *create_run(struct engine_job *job, struct job_file *file)
         run_release(run);
         return NULL;
     }
+    run_counts(job, run, &counts);
     transfer = &run->transfer;
     transfer->remote_name = run->remote_name;
     transfer->temp_file = INVALID_HANDLE_VALUE;
-    transfer->offset = file->bytes_transferred;
-    transfer->known_size = file->bytes_total;
-    memcpy(transfer->validator, file->validator, sizeof(transfer->validator));
+    transfer->offset = *counts.transferred;
+    transfer->known_size = *counts.total;
+    memcpy(transfer->validator, counts.validator, sizeof(transfer->validator));
     transfer->custom_headers = run->custom_headers;
     transfer->http_method = run->http_method;
     transfer->proxy_usage = props->proxy_usage;
@@ -2232,15 +2617,16 @@ static struct run *create_run(struct engine_job *job, struct job_file *file)
     transfer->security_flags = props->security_flags;
     transfer->progress = transfer_progress;
     transfer->context = run;
-    transfer->total = file->bytes_total;
-    transfer->transferred = file->bytes_transferred;
+    transfer->total = *counts.total;
+    transfer->transferred = *counts.transferred;
+    if (is_upload_run(run))
+    {
+        transfer->local_name = run->local_name;
+        transfer->foreground = props->priority == BG_JOB_PRIORITY_FOREGROUND;
+        transfer->session = job->session;
+        transfer->host_down_since = job->host_down_since;
+    }
     return run;
-}
-
-/* Job lock held.  Whether the worker still works for the job as it is now. */
-static BOOL run_current(const struct engine_job *job, LONG generation)
-{
-    return job->generation == generation && !job->committing && is_running_state(job->state);
 }
 
 /* Job lock held.  The worker leaves a job it was asked to give up (time slice, pre-emption,
@@ -2253,21 +2639,43 @@ static BOOL requeue_if_asked(struct engine_job *job)
     return TRUE;
 }
 
-/* Job lock held.  The next file for the worker as a run, or NULL when the worker is done:
- * then the job is TRANSFERRED, requeued, or no longer the worker's. */
+/* Job lock held.  What an upload job does next (wire-and-tools.md §2.5): send its file, fetch
+ * the reply of an upload-reply job, then close the session.  A session the server forgot is
+ * closed too: its Close-Session only learns that. */
+static enum run_kind next_upload_step(const struct engine_job *job)
+{
+    if (!job->files[0]->completed) return RUN_SEND;
+    if (job->type == BG_JOB_TYPE_UPLOAD_REPLY && !reply_in(job)) return RUN_REPLY;
+    if (job->session.id[0]) return RUN_CLOSE;
+    return RUN_NONE;
+}
+
+/* Job lock held.  The next run for the worker, or NULL when the worker is done: then the job
+ * is TRANSFERRED, requeued, or no longer the worker's. */
 static struct run *next_run(struct engine_job *job, LONG generation)
 {
     struct job_file *file;
+    enum run_kind kind;
     struct run *run;
 
     if (!run_current(job, generation) || requeue_if_asked(job)) return NULL;
-    file = next_file(job);
-    if (!file)
+    if (job->type == BG_JOB_TYPE_DOWNLOAD)
+    {
+        file = next_file(job);
+        kind = file ? RUN_DOWNLOAD : RUN_NONE;
+    }
+    else
+    {
+        file = job->files[0];       /* Resume saw to it that there is one */
+        kind = next_upload_step(job);
+    }
+    if (kind == RUN_NONE)
     {
         set_state(job, BG_JOB_STATE_TRANSFERRED);
         return NULL;
     }
-    run = create_run(job, file);
+    /* SetReplyFileName(NULL) may have taken the name away since Resume. */
+    run = kind != RUN_REPLY || SUCCEEDED(name_reply(job)) ? create_run(job, file, kind) : NULL;
     if (!run)
         set_error(job, file, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, NULL, TRUE);
     return run;
@@ -2283,12 +2691,13 @@ static BOOL is_transient_local(HRESULT hr)
             || hr == E_OUTOFMEMORY;
 }
 
-/* No lock held.  Creates the temporary file of the run's file (behaviour.md §10: when its
- * transfer starts) and gives it to the file, or deletes it again if the job moved on. */
+/* No lock held.  Creates the temporary file of the run's file or reply (behaviour.md §10: when
+ * its transfer starts) and gives it to the job, or deletes it again if the job moved on. */
 static HRESULT create_temp(struct run *run, HANDLE *handle)
 {
     struct engine_job *job = run->job;
-    WCHAR *temp_name;
+    WCHAR *temp_name, **slot;
+    struct counts counts;
     HRESULT hr;
     BOOL keep;
 
@@ -2299,14 +2708,19 @@ static HRESULT create_temp(struct run *run, HANDLE *handle)
         return hr;
     }
     TRACE("temporary file %s\n", debugstr_w(temp_name));
+    free(run->temp_name);
+    run->temp_name = NULL;
     EnterCriticalSection(&job->cs);
     keep = job->generation == run->generation;
     if (keep)
     {
-        free(run->file->temp_name);
-        run->file->temp_name = temp_name;
-        run->file->bytes_transferred = 0;
-        run->file->validator[0] = 0;
+        hr = copy_string(temp_name, &run->temp_name);
+        slot = run->kind == RUN_REPLY ? &job->reply.temp_name : &run->file->temp_name;
+        free(*slot);
+        *slot = temp_name;
+        run_counts(job, run, &counts);
+        *counts.transferred = 0;
+        counts.validator[0] = 0;
         touch(job);
     }
     LeaveCriticalSection(&job->cs);
@@ -2317,7 +2731,7 @@ static HRESULT create_temp(struct run *run, HANDLE *handle)
     {
         /* Saved before any byte goes in, so no crash leaves a temporary file unknown. */
         save_wait(job);
-        return copy_string(run->file->temp_name, &run->temp_name);
+        return hr;
     }
     CloseHandle(*handle);
     *handle = INVALID_HANDLE_VALUE;
@@ -2338,8 +2752,6 @@ static HRESULT open_temp(struct run *run, HANDLE *handle)
     if (hr == HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND))
     {
         WARN("%s is gone, starting the file again\n", debugstr_w(run->temp_name));
-        free(run->temp_name);
-        run->temp_name = NULL;
         return create_temp(run, handle);
     }
     if (FAILED(hr))
@@ -2356,23 +2768,26 @@ static HRESULT open_temp(struct run *run, HANDLE *handle)
     return S_OK;
 }
 
-/* Job lock held.  Keeps what the transport learnt about the file, whatever the outcome. */
+/* Job lock held.  Keeps what the transport learnt, whatever the outcome. */
 static void record_transfer(struct engine_job *job, struct run *run)
 {
-    const struct transfer *transfer = &run->transfer;
+    struct transfer *transfer = &run->transfer;
     struct job_file *file = run->file;
+    struct counts counts;
 
-    if (transfer->transferred != file->bytes_transferred) made_progress(job);
-    if (transfer->total != BG_SIZE_UNKNOWN) file->bytes_total = transfer->total;
-    file->bytes_transferred = transfer->transferred;
-    memcpy(file->validator, transfer->validator, sizeof(file->validator));
-    file->validator[ARRAYSIZE(file->validator) - 1] = 0;
-    file->remote_time = transfer->remote_time;
-    if (transfer->response_headers)
+    run_counts(job, run, &counts);
+    if (transfer->transferred != *counts.transferred) made_progress(job);
+    if (transfer->total != BG_SIZE_UNKNOWN) *counts.total = transfer->total;
+    *counts.transferred = transfer->transferred;
+    copy_validator(counts.validator, transfer);
+    if (is_upload_run(run)) record_session(job, run);
+    else *counts.remote_time = transfer->remote_time;
+    /* File5's HTTP_RESPONSE_HEADERS are of the file's own requests, not of the reply's. */
+    if (transfer->response_headers && run->kind != RUN_REPLY)
     {
         free(file->response_headers);
         file->response_headers = transfer->response_headers;
-        run->transfer.response_headers = NULL;
+        transfer->response_headers = NULL;
     }
     touch(job);
 }
@@ -2391,11 +2806,12 @@ static void record_redirect(struct engine_job *job, struct run *run)
     run->transfer.final_url = NULL;
 }
 
-/* Job lock held.  What the worker does after transport_download() returned; FALSE when it
- * stops working on the job. */
+/* Job lock held.  What the worker does after the transport returned; FALSE when it stops
+ * working on the job. */
 static BOOL finish_run(struct engine_job *job, struct run *run, HRESULT hr)
 {
     const struct transfer *transfer = &run->transfer;
+    struct counts counts;
 
     if (job->generation != run->generation || job->committing)
     {
@@ -2416,13 +2832,28 @@ static BOOL finish_run(struct engine_job *job, struct run *run, HRESULT hr)
     }
     if (SUCCEEDED(hr))
     {
-        /* A file without a known size ends where its data ended. */
-        run->file->bytes_total = run->file->bytes_transferred;
-        record_redirect(job, run);
         made_progress(job);
         if (job->state == BG_JOB_STATE_CONNECTING) set_state(job, BG_JOB_STATE_TRANSFERRING);
-        TRACE("job %s: %s transferred\n", debugstr_guid(&job->id), debugstr_w(run->remote_name));
-        notify_job_event(job);
+        switch (run->kind)
+        {
+        case RUN_SEND:
+            /* behaviour.md §3.1: an uploaded file is completed, without Complete. */
+            run->file->completed = TRUE;
+            TRACE("job %s: %s uploaded\n", debugstr_guid(&job->id), debugstr_w(run->remote_name));
+            break;
+        case RUN_CLOSE:
+            TRACE("job %s: session closed\n", debugstr_guid(&job->id));
+            break;
+        default:
+            /* A file without a known size ends where its data ended. */
+            run_counts(job, run, &counts);
+            *counts.total = *counts.transferred;
+            if (run->kind == RUN_DOWNLOAD) record_redirect(job, run);
+            TRACE("job %s: %s transferred\n", debugstr_guid(&job->id),
+                  debugstr_w(run->remote_name));
+            notify_job_event(job);      /* FileTransferred, for a file or a reply */
+            break;
+        }
         return TRUE;
     }
     if (hr == E_ABORT && requeue_if_asked(job)) return FALSE;
@@ -2441,8 +2872,26 @@ static BOOL is_dropped(const struct engine_job *job, const struct job_file *file
             || (job->state == BG_JOB_STATE_ACKNOWLEDGED && !file->completed);
 }
 
-/* The worker's loop over the files of a download job (behaviour.md §5.1: strictly in order).
- * Returns when the job is TRANSFERRED, in error, requeued, or changed by a client. */
+/* No lock held.  Runs the transport of the run: an upload step, or a download into its
+ * temporary file (a reply the server did not name is empty, and needs none). */
+static HRESULT run_transport(struct run *run)
+{
+    switch (run->kind)
+    {
+    case RUN_SEND:
+        return transport_upload(&run->transfer, UPLOAD_SEND);
+    case RUN_CLOSE:
+        return transport_upload(&run->transfer, UPLOAD_CLOSE);
+    default:
+        if (run->remote_name) return transport_download(&run->transfer);
+        run->transfer.total = run->transfer.transferred = 0;
+        return S_OK;
+    }
+}
+
+/* The worker's loop over the runs of a job: the files of a download job strictly in order
+ * (behaviour.md §5.1), the steps of an upload job (next_upload_step()).  Returns when the job
+ * is TRANSFERRED, in error, requeued, or changed by a client. */
 static void transfer_files(struct engine_job *job, LONG generation)
 {
     BOOL more = TRUE, drop;
@@ -2463,7 +2912,8 @@ static void transfer_files(struct engine_job *job, LONG generation)
         LeaveCriticalSection(&job->cs);
         if (!run) break;
 
-        hr = open_temp(run, &handle);
+        handle = INVALID_HANDLE_VALUE;
+        hr = is_upload_run(run) ? S_OK : open_temp(run, &handle);
         EnterCriticalSection(&job->cs);
         if (hr == E_ABORT || !run_current(job, generation)) more = FALSE;
         else if (FAILED(hr))
@@ -2479,9 +2929,9 @@ static void transfer_files(struct engine_job *job, LONG generation)
 
         if (more)
         {
-            TRACE("job %s: %s from %I64u\n", debugstr_guid(&job->id),
+            TRACE("job %s: run %u, %s from %I64u\n", debugstr_guid(&job->id), run->kind,
                   debugstr_w(run->remote_name), run->transfer.offset);
-            hr = transport_download(&run->transfer);
+            hr = run_transport(run);
             TRACE("job %s: transport hr %#lx\n", debugstr_guid(&job->id), hr);
         }
         if (handle != INVALID_HANDLE_VALUE) CloseHandle(handle);
@@ -2499,19 +2949,6 @@ static void transfer_files(struct engine_job *job, LONG generation)
     }
 }
 
-/* Uploads need the upload protocol transport, which does not exist yet. */
-static void transfer_upload(struct engine_job *job, LONG generation)
-{
-    EnterCriticalSection(&job->cs);
-    if (run_current(job, generation))
-    {
-        FIXME("job %s: uploads are not implemented\n", debugstr_guid(&job->id));
-        set_error(job, job->file_count ? job->files[0] : NULL, E_NOTIMPL,
-                  BG_ERROR_CONTEXT_GENERAL_TRANSPORT, NULL, FALSE);
-    }
-    LeaveCriticalSection(&job->cs);
-}
-
 /* One worker thread per running job; it owns a reference to the job. */
 static DWORD WINAPI worker_main(void *arg)
 {
@@ -2522,8 +2959,7 @@ static DWORD WINAPI worker_main(void *arg)
     generation = job->run_generation;
     LeaveCriticalSection(&job->cs);
 
-    if (job->type == BG_JOB_TYPE_DOWNLOAD) transfer_files(job, generation);
-    else transfer_upload(job, generation);
+    transfer_files(job, generation);
 
     EnterCriticalSection(&queue.cs);
     EnterCriticalSection(&job->cs);

@@ -1,6 +1,8 @@
 /* IEnumBackgroundCopyJobs and IEnumBackgroundCopyFiles: snapshots taken when the enumerator is
  * made, so later changes to the queue or the job do not show (behaviour.md §11).  Both share
- * one cursor implementation over a counted list of COM objects, which clones share too.
+ * one cursor implementation over a counted list of COM objects, which clones share too.  The
+ * deprecated peer cache's IEnumBitsPeerCacheRecords and IEnumBitsPeers, always empty, need
+ * none of it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
@@ -416,4 +418,215 @@ HRESULT enum_files_create(struct engine_job *job, IEnumBackgroundCopyFiles **out
     if (SUCCEEDED(hr)) hr = create_file_enum(snapshot, 0, out);
     release_snapshot(snapshot);
     return hr;
+}
+
+/* The enumerators of the deprecated peer cache (peercache.c).  Their interface pages say what
+ * the cache's says, "all of the API methods will return S_FALSE": they hold nothing, Next and
+ * Skip give nothing, and Reset, Clone and GetCount answer S_FALSE as well.  One object type
+ * serves both interfaces; each object answers the one it was made for. */
+struct empty_enum
+{
+    IEnumBitsPeerCacheRecords IEnumBitsPeerCacheRecords_iface;
+    IEnumBitsPeers IEnumBitsPeers_iface;
+    const IID *iid;             /* the interface this object answers, of the two */
+    LONG refcount;
+};
+
+static inline struct empty_enum *impl_from_IEnumBitsPeerCacheRecords(
+        IEnumBitsPeerCacheRecords *iface)
+{
+    return CONTAINING_RECORD(iface, struct empty_enum, IEnumBitsPeerCacheRecords_iface);
+}
+
+static inline struct empty_enum *impl_from_IEnumBitsPeers(IEnumBitsPeers *iface)
+{
+    return CONTAINING_RECORD(iface, struct empty_enum, IEnumBitsPeers_iface);
+}
+
+static void *empty_enum_iface(struct empty_enum *empty)
+{
+    if (IsEqualGUID(empty->iid, &IID_IEnumBitsPeers)) return &empty->IEnumBitsPeers_iface;
+    return &empty->IEnumBitsPeerCacheRecords_iface;
+}
+
+static HRESULT empty_enum_query(struct empty_enum *empty, REFIID riid, void **out)
+{
+    TRACE("enum %p, riid %s, out %p\n", empty, debugstr_guid(riid), out);
+    if (!out) return E_POINTER;
+    if (!IsEqualGUID(riid, &IID_IUnknown) && !IsEqualGUID(riid, empty->iid))
+    {
+        *out = NULL;
+        WARN("unsupported interface %s\n", debugstr_guid(riid));
+        return E_NOINTERFACE;
+    }
+    InterlockedIncrement(&empty->refcount);
+    *out = empty_enum_iface(empty);
+    return S_OK;
+}
+
+static ULONG empty_enum_addref(struct empty_enum *empty)
+{
+    ULONG refcount = InterlockedIncrement(&empty->refcount);
+
+    TRACE("enum %p, refcount %lu\n", empty, refcount);
+    return refcount;
+}
+
+static ULONG empty_enum_release(struct empty_enum *empty)
+{
+    ULONG refcount = InterlockedDecrement(&empty->refcount);
+
+    TRACE("enum %p, refcount %lu\n", empty, refcount);
+    if (!refcount) free(empty);
+    return refcount;
+}
+
+/* Next, Skip and Reset: nothing to give, skip or rewind. */
+static HRESULT empty_enum_move(struct empty_enum *empty, ULONG celt, void *items, ULONG *fetched)
+{
+    TRACE("enum %p, celt %lu, items %p, fetched %p\n", empty, celt, items, fetched);
+    if (fetched) *fetched = 0;
+    return S_FALSE;
+}
+
+static HRESULT empty_enum_clone(struct empty_enum *empty, void **out)
+{
+    TRACE("enum %p, out %p\n", empty, out);
+    return enum_empty_create(empty->iid, out);
+}
+
+static HRESULT empty_enum_count(struct empty_enum *empty, ULONG *count)
+{
+    TRACE("enum %p, count %p\n", empty, count);
+    if (!count) return E_INVALIDARG;
+    *count = 0;
+    return S_FALSE;
+}
+
+static HRESULT WINAPI record_enum_QueryInterface(IEnumBitsPeerCacheRecords *iface, REFIID riid,
+                                                 void **out)
+{
+    return empty_enum_query(impl_from_IEnumBitsPeerCacheRecords(iface), riid, out);
+}
+
+static ULONG WINAPI record_enum_AddRef(IEnumBitsPeerCacheRecords *iface)
+{
+    return empty_enum_addref(impl_from_IEnumBitsPeerCacheRecords(iface));
+}
+
+static ULONG WINAPI record_enum_Release(IEnumBitsPeerCacheRecords *iface)
+{
+    return empty_enum_release(impl_from_IEnumBitsPeerCacheRecords(iface));
+}
+
+static HRESULT WINAPI record_enum_Next(IEnumBitsPeerCacheRecords *iface, ULONG celt,
+                                       IBitsPeerCacheRecord **records, ULONG *fetched)
+{
+    return empty_enum_move(impl_from_IEnumBitsPeerCacheRecords(iface), celt, records, fetched);
+}
+
+static HRESULT WINAPI record_enum_Skip(IEnumBitsPeerCacheRecords *iface, ULONG celt)
+{
+    return empty_enum_move(impl_from_IEnumBitsPeerCacheRecords(iface), celt, NULL, NULL);
+}
+
+static HRESULT WINAPI record_enum_Reset(IEnumBitsPeerCacheRecords *iface)
+{
+    return empty_enum_move(impl_from_IEnumBitsPeerCacheRecords(iface), 0, NULL, NULL);
+}
+
+static HRESULT WINAPI record_enum_Clone(IEnumBitsPeerCacheRecords *iface,
+                                        IEnumBitsPeerCacheRecords **out)
+{
+    return empty_enum_clone(impl_from_IEnumBitsPeerCacheRecords(iface), (void **)out);
+}
+
+static HRESULT WINAPI record_enum_GetCount(IEnumBitsPeerCacheRecords *iface, ULONG *count)
+{
+    return empty_enum_count(impl_from_IEnumBitsPeerCacheRecords(iface), count);
+}
+
+static const IEnumBitsPeerCacheRecordsVtbl record_enum_vtbl =
+{
+    record_enum_QueryInterface,
+    record_enum_AddRef,
+    record_enum_Release,
+    /* IEnumBitsPeerCacheRecords */
+    record_enum_Next,
+    record_enum_Skip,
+    record_enum_Reset,
+    record_enum_Clone,
+    record_enum_GetCount,
+};
+
+static HRESULT WINAPI peer_enum_QueryInterface(IEnumBitsPeers *iface, REFIID riid, void **out)
+{
+    return empty_enum_query(impl_from_IEnumBitsPeers(iface), riid, out);
+}
+
+static ULONG WINAPI peer_enum_AddRef(IEnumBitsPeers *iface)
+{
+    return empty_enum_addref(impl_from_IEnumBitsPeers(iface));
+}
+
+static ULONG WINAPI peer_enum_Release(IEnumBitsPeers *iface)
+{
+    return empty_enum_release(impl_from_IEnumBitsPeers(iface));
+}
+
+static HRESULT WINAPI peer_enum_Next(IEnumBitsPeers *iface, ULONG celt, IBitsPeer **peers,
+                                     ULONG *fetched)
+{
+    return empty_enum_move(impl_from_IEnumBitsPeers(iface), celt, peers, fetched);
+}
+
+static HRESULT WINAPI peer_enum_Skip(IEnumBitsPeers *iface, ULONG celt)
+{
+    return empty_enum_move(impl_from_IEnumBitsPeers(iface), celt, NULL, NULL);
+}
+
+static HRESULT WINAPI peer_enum_Reset(IEnumBitsPeers *iface)
+{
+    return empty_enum_move(impl_from_IEnumBitsPeers(iface), 0, NULL, NULL);
+}
+
+static HRESULT WINAPI peer_enum_Clone(IEnumBitsPeers *iface, IEnumBitsPeers **out)
+{
+    return empty_enum_clone(impl_from_IEnumBitsPeers(iface), (void **)out);
+}
+
+static HRESULT WINAPI peer_enum_GetCount(IEnumBitsPeers *iface, ULONG *count)
+{
+    return empty_enum_count(impl_from_IEnumBitsPeers(iface), count);
+}
+
+static const IEnumBitsPeersVtbl peer_enum_vtbl =
+{
+    peer_enum_QueryInterface,
+    peer_enum_AddRef,
+    peer_enum_Release,
+    /* IEnumBitsPeers */
+    peer_enum_Next,
+    peer_enum_Skip,
+    peer_enum_Reset,
+    peer_enum_Clone,
+    peer_enum_GetCount,
+};
+
+HRESULT enum_empty_create(REFIID iid, void **out)
+{
+    struct empty_enum *empty;
+
+    if (!out) return E_INVALIDARG;
+    *out = NULL;
+    empty = calloc(1, sizeof(*empty));
+    if (!empty) return E_OUTOFMEMORY;
+    empty->IEnumBitsPeerCacheRecords_iface.lpVtbl = &record_enum_vtbl;
+    empty->IEnumBitsPeers_iface.lpVtbl = &peer_enum_vtbl;
+    empty->iid = IsEqualGUID(iid, &IID_IEnumBitsPeers) ? &IID_IEnumBitsPeers
+            : &IID_IEnumBitsPeerCacheRecords;
+    empty->refcount = 1;
+    TRACE("created enum %p, %s\n", empty, debugstr_guid(empty->iid));
+    *out = empty_enum_iface(empty);
+    return S_FALSE;
 }

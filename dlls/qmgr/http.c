@@ -1,6 +1,8 @@
-/* HTTP and HTTPS downloads (wire-and-tools.md §1): HEAD for the size and the validators, then
- * GETs with "Range: bytes=<first missing byte>-" and If-Range, so that a file that changed on
- * the server starts again from 0 instead of splicing two versions (behaviour.md §10).
+/* The HTTP/1.1 client of the transports, and HTTP and HTTPS downloads (wire-and-tools.md §1):
+ * HEAD for the size and the validators, then GETs with "Range: bytes=<first missing byte>-" and
+ * If-Range, so that a file that changed on the server starts again from 0 instead of splicing
+ * two versions (behaviour.md §10).  upload.c sends the packets of the upload protocol through
+ * the same client (http_conn_send()).
  *
  * Two clients reach the server.  Plain http:// without a proxy goes over our own HTTP/1.1
  * client on non-blocking Winsock sockets: Wine 8's WinHTTP reads 8 KiB per socket call and
@@ -8,7 +10,7 @@
  * through WinHTTP, whose blocking calls run on a helper thread: in Wine 8 closing a handle does
  * not interrupt a call in progress (it returns when the server answers or after the 30 s
  * receive timeout), and a request that timed out must not be read again.  An abort abandons the
- * helper, which finishes its call alone and frees what it holds.
+ * helper, which finishes its call alone and frees what it holds (a request body included).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
@@ -30,28 +32,7 @@ DEFAULT_DEBUG_CHANNEL(qmgr);
 #define HTTP_CONNECT_POLLS 600      /* 60 s to connect, WinHTTP's default */
 #define HTTP_RECEIVE_POLLS 300      /* 30 s without a byte, WinHTTP's default */
 
-#define HTTP_STATUS_HRESULT(status) ((HRESULT)(0x80190000 | (status)))  /* BG_E_HTTP_ERROR_xxx */
-
 static const WCHAR user_agent[] = L"Microsoft BITS/7.8";    /* wire-and-tools.md §0.1 */
-
-/* The head of a response, whichever client read it. */
-struct http_response
-{
-    DWORD status;
-    int minor;                      /* HTTP/1.<minor> */
-    BOOL bad;                       /* a header we cannot read */
-    UINT64 length;                  /* Content-Length, BG_SIZE_UNKNOWN when absent */
-    BOOL has_range;                 /* Content-Range "bytes first-last/size" */
-    BOOL unsatisfied;               /* Content-Range of a 416: only the size */
-    UINT64 first, last, size;       /* size BG_SIZE_UNKNOWN when the server does not know it */
-    BOOL encoded;                   /* a content or transfer coding we cannot undo */
-    BOOL chunked;                   /* Transfer-Encoding: chunked */
-    BOOL close;                     /* Connection: close */
-    BOOL keep_alive;                /* Connection: keep-alive */
-    char etag[128];
-    char modified[64];
-    char *location;                 /* malloc'd */
-};
 
 /* An http:// or https:// URL, taken apart. */
 struct url
@@ -63,7 +44,7 @@ struct url
     WCHAR *path;                    /* path and query, without fragment; "/" at least */
 };
 
-/* Runs the blocking calls of one download, one at a time, while the worker waits and watches
+/* Runs the blocking calls of one client, one at a time, while the worker waits and watches
  * the abort flag.  Counted: the worker's reference and the thread's. */
 struct helper
 {
@@ -79,6 +60,8 @@ struct helper
     HINTERNET request;
     BOOL ok;
     DWORD error;
+    BYTE *body;                     /* sends: the request body, the helper's own copy */
+    DWORD body_size;
     BYTE *buffer;                   /* reads: HTTP_BUFFER_SIZE bytes */
     DWORD count;
     WCHAR *name;                    /* lookups: a host name, or the URL of a proxy lookup */
@@ -107,7 +90,7 @@ struct sock
     BOOL done;                      /* the body is over */
 };
 
-struct download
+struct http_conn
 {
     struct transfer *transfer;
     WCHAR *url;                     /* where requests go: the remote name, then redirect targets */
@@ -126,25 +109,26 @@ struct download
     BYTE *buffer;                   /* socket reads: HTTP_BUFFER_SIZE bytes */
 };
 
-static void response_init(struct http_response *resp)
+void http_response_init(struct http_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
     resp->length = BG_SIZE_UNKNOWN;
     resp->size = BG_SIZE_UNKNOWN;
 }
 
-static void response_clear(struct http_response *resp)
+void http_response_clear(struct http_response *resp)
 {
     free(resp->location);
-    response_init(resp);
+    free(resp->head);
+    http_response_init(resp);
 }
 
 /* behaviour.md §7.2: File5's HTTP_RESPONSE_HEADERS is the head of the last response, whichever
  * request it answered; headers (malloc'd) replaces the one kept so far. */
-static void keep_response_headers(struct download *dl, WCHAR *headers)
+static void keep_response_headers(struct http_conn *conn, WCHAR *headers)
 {
-    free(dl->transfer->response_headers);
-    dl->transfer->response_headers = headers;
+    free(conn->transfer->response_headers);
+    conn->transfer->response_headers = headers;
 }
 
 /* A head read from the socket as text: each byte one character (ISO-8859-1, RFC 9110 §5.5). */
@@ -281,13 +265,15 @@ static char *trim(char *str)
 }
 
 /* Parses a head: status line and header lines, NUL-terminated, modified in place.  FALSE
- * when the status line is not HTTP/1.x. */
+ * when the status line is not HTTP/1.x, or without memory for the copy resp keeps. */
 static BOOL parse_head(char *head, struct http_response *resp)
 {
     char *line = head, *next, *colon;
     unsigned int status;
     int major, minor;
 
+    /* http_header() reads the copy; the parse below cuts the head in pieces. */
+    if (!(resp->head = _strdup(head))) return FALSE;
     next = strchr(line, '\n');
     if (next) *next++ = 0;
     if (strncmp(line, "HTTP/", 5) || sscanf(line + 5, "%d.%d %3u", &major, &minor, &status) != 3
@@ -306,6 +292,29 @@ static BOOL parse_head(char *head, struct http_response *resp)
     /* RFC 9112 §6.3: chunked framing wins over Content-Length. */
     if (resp->chunked) resp->length = BG_SIZE_UNKNOWN;
     return TRUE;
+}
+
+/* The first header called name (case-insensitive), blanks trimmed. */
+BOOL http_header(const struct http_response *resp, const char *name, char *value, size_t size)
+{
+    size_t name_len = strlen(name), len;
+    const char *line, *end, *p;
+
+    for (line = resp->head ? strchr(resp->head, '\n') : NULL; line; line = strchr(line, '\n'))
+    {
+        line++;
+        end = line + strcspn(line, "\r\n");
+        if (end == line) break;                 /* the empty line ends the head */
+        if (_strnicmp(line, name, name_len) || line[name_len] != ':') continue;
+        for (p = line + name_len + 1; *p == ' ' || *p == '\t'; p++);
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t')) end--;
+        len = end - p;
+        if (len >= size) return FALSE;
+        memcpy(value, p, len);
+        value[len] = 0;
+        return TRUE;
+    }
+    return FALSE;
 }
 
 /* wire-and-tools.md §1.4: what identifies a version of the remote file.  Its ETag when strong
@@ -483,6 +492,7 @@ static void helper_release(struct helper *helper)
     if (InterlockedDecrement(&helper->refcount)) return;
     CloseHandle(helper->start);
     CloseHandle(helper->done);
+    free(helper->body);
     free(helper->buffer);
     free(helper->name);
     free(helper->script);
@@ -516,7 +526,7 @@ static DWORD WINAPI helper_thread(void *arg)
     FreeLibraryAndExitThread(module, 0);
 }
 
-static HRESULT helper_create(struct download *dl)
+static HRESULT helper_create(struct http_conn *conn)
 {
     struct helper *helper = calloc(1, sizeof(*helper));
     HANDLE thread;
@@ -547,17 +557,17 @@ static HRESULT helper_create(struct download *dl)
         return hr;
     }
     CloseHandle(thread);
-    dl->helper = helper;
-    dl->session_set = FALSE;
+    conn->helper = helper;
+    conn->session_set = FALSE;
     return S_OK;
 }
 
 /* Lets the helper go: it ends after its current call, if any, and frees everything. */
-static void helper_abandon(struct download *dl)
+static void helper_abandon(struct http_conn *conn)
 {
-    struct helper *helper = dl->helper;
+    struct helper *helper = conn->helper;
 
-    dl->helper = NULL;
+    conn->helper = NULL;
     InterlockedExchange(&helper->quit, TRUE);
     SetEvent(helper->start);
     helper_release(helper);
@@ -565,9 +575,9 @@ static void helper_abandon(struct download *dl)
 
 /* Runs call on the helper thread and waits for it; E_ABORT when the transfer is aborted
  * meanwhile, and then the helper is abandoned with the call. */
-static HRESULT helper_run(struct download *dl, void (*call)(struct helper *helper))
+static HRESULT helper_run(struct http_conn *conn, void (*call)(struct helper *helper))
 {
-    struct helper *helper = dl->helper;
+    struct helper *helper = conn->helper;
     DWORD ret;
 
     helper->call = call;
@@ -575,10 +585,10 @@ static HRESULT helper_run(struct download *dl, void (*call)(struct helper *helpe
     SetEvent(helper->start);
     while ((ret = WaitForSingleObject(helper->done, HTTP_POLL_MS)) == WAIT_TIMEOUT)
     {
-        if (dl->transfer->abort)
+        if (conn->transfer->abort)
         {
             TRACE("abandoning a blocked call\n");
-            helper_abandon(dl);
+            helper_abandon(conn);
             return E_ABORT;
         }
         InterlockedExchange(&helper->flush, TRUE);
@@ -586,7 +596,7 @@ static HRESULT helper_run(struct download *dl, void (*call)(struct helper *helpe
     if (ret == WAIT_OBJECT_0) return S_OK;
     ret = GetLastError();
     ERR("waiting for the helper failed, error %lu\n", ret);
-    helper_abandon(dl);
+    helper_abandon(conn);
     return HRESULT_FROM_WIN32(ret);
 }
 
@@ -608,7 +618,7 @@ static void call_lookup(struct helper *helper)
 static void call_send(struct helper *helper)
 {
     helper->ok = WinHttpSendRequest(helper->request, WINHTTP_NO_ADDITIONAL_HEADERS, 0,
-                                    WINHTTP_NO_REQUEST_DATA, 0, 0, 0)
+                                    helper->body, helper->body_size, helper->body_size, 0)
                  && WinHttpReceiveResponse(helper->request, NULL);
     helper->error = helper->ok ? 0 : GetLastError();
 }
@@ -652,65 +662,66 @@ static BOOL same_string(const WCHAR *a, const WCHAR *b)
     return a == b || (a && b && !wcscmp(a, b));
 }
 
-/* The helper with a WinHTTP session; with proxy, one that goes through dl->proxy.  Wine 8
+/* The helper with a WinHTTP session; with proxy, one that goes through conn->proxy.  Wine 8
  * ignores WINHTTP_OPTION_PROXY on a request (a FIXME), so the session carries the proxy, and
  * changes with it. */
-static HRESULT winhttp_session(struct download *dl, BOOL proxy)
+static HRESULT winhttp_session(struct http_conn *conn, BOOL proxy)
 {
     struct helper *helper;
     HRESULT hr;
 
-    if (!dl->helper && FAILED(hr = helper_create(dl))) return hr;
-    helper = dl->helper;
-    if (helper->session && (!proxy || (dl->session_set && same_string(dl->session_proxy, dl->proxy)
-                                       && same_string(dl->session_bypass, dl->proxy_bypass))))
+    if (!conn->helper && FAILED(hr = helper_create(conn))) return hr;
+    helper = conn->helper;
+    if (helper->session && (!proxy || (conn->session_set
+                                       && same_string(conn->session_proxy, conn->proxy)
+                                       && same_string(conn->session_bypass, conn->proxy_bypass))))
         return S_OK;
     helper_close_request(helper);
     if (helper->session) WinHttpCloseHandle(helper->session);
-    free(dl->session_proxy);
-    free(dl->session_bypass);
-    dl->session_proxy = dl->session_bypass = NULL;
-    dl->session_set = FALSE;
-    if (proxy && dl->proxy)
-        helper->session = WinHttpOpen(user_agent, WINHTTP_ACCESS_TYPE_NAMED_PROXY, dl->proxy,
-                                      dl->proxy_bypass ? dl->proxy_bypass : WINHTTP_NO_PROXY_BYPASS,
-                                      0);
+    free(conn->session_proxy);
+    free(conn->session_bypass);
+    conn->session_proxy = conn->session_bypass = NULL;
+    conn->session_set = FALSE;
+    if (proxy && conn->proxy)
+        helper->session = WinHttpOpen(user_agent, WINHTTP_ACCESS_TYPE_NAMED_PROXY, conn->proxy,
+                                      conn->proxy_bypass ? conn->proxy_bypass
+                                                         : WINHTTP_NO_PROXY_BYPASS, 0);
     else helper->session = WinHttpOpen(user_agent, WINHTTP_ACCESS_TYPE_NO_PROXY,
                                        WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
     if (!helper->session) return HRESULT_FROM_WIN32(GetLastError());
     if (!proxy) return S_OK;
-    if ((dl->proxy && !(dl->session_proxy = _wcsdup(dl->proxy)))
-            || (dl->proxy_bypass && !(dl->session_bypass = _wcsdup(dl->proxy_bypass))))
+    if ((conn->proxy && !(conn->session_proxy = _wcsdup(conn->proxy)))
+            || (conn->proxy_bypass && !(conn->session_bypass = _wcsdup(conn->proxy_bypass))))
         return E_OUTOFMEMORY;
-    dl->session_set = TRUE;
+    conn->session_set = TRUE;
     return S_OK;
 }
 
-static HRESULT proxy_set(struct download *dl, const WCHAR *proxy, const WCHAR *bypass)
+static HRESULT proxy_set(struct http_conn *conn, const WCHAR *proxy, const WCHAR *bypass)
 {
     WCHAR *p;
 
     if (!proxy || !proxy[0]) return S_OK;
-    if (!(dl->proxy = _wcsdup(proxy))) return E_OUTOFMEMORY;
+    if (!(conn->proxy = _wcsdup(proxy))) return E_OUTOFMEMORY;
     /* wire-and-tools.md §1.10: lists are space-delimited, and bitsadmin takes commas too. */
-    for (p = dl->proxy; *p; p++) if (*p == ',') *p = ' ';
-    if (bypass && bypass[0] && !(dl->proxy_bypass = _wcsdup(bypass))) return E_OUTOFMEMORY;
+    for (p = conn->proxy; *p; p++) if (*p == ',') *p = ' ';
+    if (bypass && bypass[0] && !(conn->proxy_bypass = _wcsdup(bypass))) return E_OUTOFMEMORY;
     return S_OK;
 }
 
-/* WPAD or a configuration script for dl->url; S_FALSE when it gives nothing. */
-static HRESULT proxy_auto(struct download *dl, DWORD flags, const WCHAR *script)
+/* WPAD or a configuration script for conn->url; S_FALSE when it gives nothing. */
+static HRESULT proxy_auto(struct http_conn *conn, DWORD flags, const WCHAR *script)
 {
     struct helper *helper;
     HRESULT hr;
 
-    hr = winhttp_session(dl, FALSE);
+    hr = winhttp_session(conn, FALSE);
     if (FAILED(hr)) return hr;
-    helper = dl->helper;
+    helper = conn->helper;
     free(helper->name);
     free(helper->script);
     helper->script = NULL;
-    if (!(helper->name = _wcsdup(dl->url)) || (script && !(helper->script = _wcsdup(script))))
+    if (!(helper->name = _wcsdup(conn->url)) || (script && !(helper->script = _wcsdup(script))))
         return E_OUTOFMEMORY;
     memset(&helper->autoproxy, 0, sizeof(helper->autoproxy));
     helper->autoproxy.dwFlags = flags;
@@ -718,7 +729,7 @@ static HRESULT proxy_auto(struct download *dl, DWORD flags, const WCHAR *script)
                                           | WINHTTP_AUTO_DETECT_TYPE_DNS_A;
     helper->autoproxy.lpszAutoConfigUrl = helper->script;
     helper->autoproxy.fAutoLogonIfChallenged = TRUE;
-    hr = helper_run(dl, call_autoproxy);
+    hr = helper_run(conn, call_autoproxy);
     if (FAILED(hr)) return hr;
     if (!helper->ok)
     {
@@ -726,7 +737,7 @@ static HRESULT proxy_auto(struct download *dl, DWORD flags, const WCHAR *script)
         return S_FALSE;
     }
     if (helper->proxy.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY)
-        hr = proxy_set(dl, helper->proxy.lpszProxy, helper->proxy.lpszProxyBypass);
+        hr = proxy_set(conn, helper->proxy.lpszProxy, helper->proxy.lpszProxyBypass);
     if (helper->proxy.lpszProxy) GlobalFree(helper->proxy.lpszProxy);
     if (helper->proxy.lpszProxyBypass) GlobalFree(helper->proxy.lpszProxyBypass);
     memset(&helper->proxy, 0, sizeof(helper->proxy));
@@ -735,7 +746,7 @@ static HRESULT proxy_auto(struct download *dl, DWORD flags, const WCHAR *script)
 
 /* BG_JOB_PROXY_USAGE_PRECONFIG: the user's settings (automatic ones first, then the named
  * proxy), else WinHTTP's own default configuration. */
-static HRESULT proxy_preconfig(struct download *dl)
+static HRESULT proxy_preconfig(struct http_conn *conn)
 {
     WINHTTP_CURRENT_USER_IE_PROXY_CONFIG ie;
     WINHTTP_PROXY_INFO info;
@@ -745,10 +756,10 @@ static HRESULT proxy_preconfig(struct download *dl)
     if (WinHttpGetIEProxyConfigForCurrentUser(&ie))
     {
         if (ie.fAutoDetect || ie.lpszAutoConfigUrl)
-            hr = proxy_auto(dl, (ie.fAutoDetect ? WINHTTP_AUTOPROXY_AUTO_DETECT : 0)
+            hr = proxy_auto(conn, (ie.fAutoDetect ? WINHTTP_AUTOPROXY_AUTO_DETECT : 0)
                             | (ie.lpszAutoConfigUrl ? WINHTTP_AUTOPROXY_CONFIG_URL : 0),
                             ie.lpszAutoConfigUrl);
-        if (hr == S_FALSE && ie.lpszProxy) hr = proxy_set(dl, ie.lpszProxy, ie.lpszProxyBypass);
+        if (hr == S_FALSE && ie.lpszProxy) hr = proxy_set(conn, ie.lpszProxy, ie.lpszProxyBypass);
         if (ie.lpszAutoConfigUrl) GlobalFree(ie.lpszAutoConfigUrl);
         if (ie.lpszProxy) GlobalFree(ie.lpszProxy);
         if (ie.lpszProxyBypass) GlobalFree(ie.lpszProxyBypass);
@@ -757,17 +768,17 @@ static HRESULT proxy_preconfig(struct download *dl)
     memset(&info, 0, sizeof(info));
     if (!WinHttpGetDefaultProxyConfiguration(&info)) return S_OK;
     if (info.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY)
-        hr = proxy_set(dl, info.lpszProxy, info.lpszProxyBypass);
+        hr = proxy_set(conn, info.lpszProxy, info.lpszProxyBypass);
     if (info.lpszProxy) GlobalFree(info.lpszProxy);
     if (info.lpszProxyBypass) GlobalFree(info.lpszProxyBypass);
     return hr;
 }
 
-/* wire-and-tools.md §1.10: the proxy for url under the job's proxy usage, in dl->proxy (NULL for
+/* wire-and-tools.md §1.10: the proxy for url under the job's proxy usage, in conn->proxy (NULL for
  * a direct connection), found once per scheme, host and port.  Records a failure. */
-static HRESULT http_find_proxy(struct download *dl, const struct url *url)
+static HRESULT http_find_proxy(struct http_conn *conn, const struct url *url)
 {
-    struct transfer *transfer = dl->transfer;
+    struct transfer *transfer = conn->transfer;
     size_t len = wcslen(url->host) + 16;
     WCHAR *key = malloc(len * sizeof(WCHAR));
     HRESULT hr = S_OK;
@@ -775,29 +786,29 @@ static HRESULT http_find_proxy(struct download *dl, const struct url *url)
     if (!key)
         return transfer_fail(transfer, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
     swprintf(key, len, L"%ls://%ls:%u", url->secure ? L"https" : L"http", url->host, url->port);
-    if (dl->proxy_key && !wcscmp(dl->proxy_key, key))
+    if (conn->proxy_key && !wcscmp(conn->proxy_key, key))
     {
         free(key);
         return S_OK;
     }
-    free(dl->proxy_key);
-    free(dl->proxy);
-    free(dl->proxy_bypass);
-    dl->proxy_key = key;
-    dl->proxy = dl->proxy_bypass = NULL;
+    free(conn->proxy_key);
+    free(conn->proxy);
+    free(conn->proxy_bypass);
+    conn->proxy_key = key;
+    conn->proxy = conn->proxy_bypass = NULL;
 
     switch (transfer->proxy_usage)
     {
     case BG_JOB_PROXY_USAGE_NO_PROXY:
         break;
     case BG_JOB_PROXY_USAGE_OVERRIDE:
-        hr = proxy_set(dl, transfer->proxy_list, transfer->proxy_bypass_list);
+        hr = proxy_set(conn, transfer->proxy_list, transfer->proxy_bypass_list);
         break;
     case BG_JOB_PROXY_USAGE_AUTODETECT:
-        hr = proxy_auto(dl, WINHTTP_AUTOPROXY_AUTO_DETECT, NULL);
+        hr = proxy_auto(conn, WINHTTP_AUTOPROXY_AUTO_DETECT, NULL);
         break;
     default:
-        hr = proxy_preconfig(dl);
+        hr = proxy_preconfig(conn);
         break;
     }
     if (hr == E_ABORT) return transfer_fail(transfer, hr, BG_ERROR_CONTEXT_NONE, FALSE);
@@ -805,18 +816,18 @@ static HRESULT http_find_proxy(struct download *dl, const struct url *url)
     {
         /* Forgotten, so that a later request does not take the half-found settings. */
         WARN("no proxy settings for %s, hr %#lx\n", debugstr_w(key), hr);
-        free(dl->proxy_key);
-        dl->proxy_key = NULL;
+        free(conn->proxy_key);
+        conn->proxy_key = NULL;
         return transfer_fail(transfer, hr, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
     }
-    TRACE("%s: proxy %s, bypass %s\n", debugstr_w(key), debugstr_w(dl->proxy),
-          debugstr_w(dl->proxy_bypass));
+    TRACE("%s: proxy %s, bypass %s\n", debugstr_w(key), debugstr_w(conn->proxy),
+          debugstr_w(conn->proxy_bypass));
     return S_OK;
 }
 
-static void sock_close(struct download *dl)
+static void sock_close(struct http_conn *conn)
 {
-    struct sock *sock = &dl->sock;
+    struct sock *sock = &conn->sock;
 
     if (sock->socket != INVALID_SOCKET) closesocket(sock->socket);
     sock->socket = INVALID_SOCKET;
@@ -827,19 +838,19 @@ static void sock_close(struct download *dl)
 }
 
 /* Waits up to HTTP_POLL_MS for the socket to be readable (or writable); S_FALSE on timeout. */
-static HRESULT sock_wait(struct download *dl, BOOL write)
+static HRESULT sock_wait(struct http_conn *conn, BOOL write)
 {
     struct timeval timeout = { 0, HTTP_POLL_MS * 1000 };
     fd_set set, errors;
     int ret;
 
-    if (dl->transfer->abort) return E_ABORT;
+    if (conn->transfer->abort) return E_ABORT;
     FD_ZERO(&set);
-    FD_SET(dl->sock.socket, &set);
+    FD_SET(conn->sock.socket, &set);
     FD_ZERO(&errors);
-    FD_SET(dl->sock.socket, &errors);
+    FD_SET(conn->sock.socket, &errors);
     ret = select(0, write ? NULL : &set, write ? &set : NULL, &errors, &timeout);
-    if (dl->transfer->abort) return E_ABORT;
+    if (conn->transfer->abort) return E_ABORT;
     if (ret == SOCKET_ERROR)
         return HRESULT_FROM_WIN32(socket_error_to_winhttp(WSAGetLastError(),
                                                           ERROR_WINHTTP_CONNECTION_ERROR));
@@ -848,7 +859,7 @@ static HRESULT sock_wait(struct download *dl, BOOL write)
 
 /* Receives at most len bytes: S_OK with *got > 0, or with *got 0 when nothing came and wait is
  * FALSE; S_FALSE at the end of the stream. */
-static HRESULT sock_recv(struct download *dl, char *dst, DWORD len, BOOL wait, DWORD *got)
+static HRESULT sock_recv(struct http_conn *conn, char *dst, DWORD len, BOOL wait, DWORD *got)
 {
     unsigned int idle = 0;
     HRESULT hr;
@@ -857,7 +868,7 @@ static HRESULT sock_recv(struct download *dl, char *dst, DWORD len, BOOL wait, D
     *got = 0;
     for (;;)
     {
-        ret = recv(dl->sock.socket, dst, (int)min(len, 0x40000000), 0);
+        ret = recv(conn->sock.socket, dst, (int)min(len, 0x40000000), 0);
         if (ret > 0)
         {
             *got = ret;
@@ -868,7 +879,7 @@ static HRESULT sock_recv(struct download *dl, char *dst, DWORD len, BOOL wait, D
         if (ret != WSAEWOULDBLOCK)
             return HRESULT_FROM_WIN32(socket_error_to_winhttp(ret, ERROR_WINHTTP_CONNECTION_ERROR));
         if (!wait) return S_OK;
-        hr = sock_wait(dl, FALSE);
+        hr = sock_wait(conn, FALSE);
         if (FAILED(hr)) return hr;
         if (hr == S_FALSE && ++idle >= HTTP_RECEIVE_POLLS)
         {
@@ -879,9 +890,9 @@ static HRESULT sock_recv(struct download *dl, char *dst, DWORD len, BOOL wait, D
 }
 
 /* Reads more into the read-ahead buffer, waiting; S_FALSE at the end of the stream. */
-static HRESULT sock_fill(struct download *dl)
+static HRESULT sock_fill(struct http_conn *conn)
 {
-    struct sock *sock = &dl->sock;
+    struct sock *sock = &conn->sock;
     DWORD got;
     HRESULT hr;
 
@@ -898,16 +909,16 @@ static HRESULT sock_fill(struct download *dl)
         return HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
     }
     /* One byte stays free for the terminator of a head. */
-    hr = sock_recv(dl, sock->in + sock->in_end, HTTP_HEAD_MAX - 1 - sock->in_end, TRUE, &got);
+    hr = sock_recv(conn, sock->in + sock->in_end, HTTP_HEAD_MAX - 1 - sock->in_end, TRUE, &got);
     if (hr == S_OK) sock->in_end += got;
     return hr;
 }
 
 /* The next line of the read-ahead buffer, NUL-terminated without its CRLF.  With wait FALSE,
  * *line is NULL when no whole line is there yet. */
-static HRESULT sock_line(struct download *dl, BOOL wait, char **line)
+static HRESULT sock_line(struct http_conn *conn, BOOL wait, char **line)
 {
-    struct sock *sock = &dl->sock;
+    struct sock *sock = &conn->sock;
     char *start, *nl;
     HRESULT hr;
 
@@ -924,14 +935,14 @@ static HRESULT sock_line(struct download *dl, BOOL wait, char **line)
         }
         *line = NULL;
         if (!wait) return S_OK;
-        hr = sock_fill(dl);
+        hr = sock_fill(conn);
         if (hr == S_FALSE) return HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR);
         if (FAILED(hr)) return hr;
     }
 }
 
 /* Connects non-blocking to one address, polling for the abort flag. */
-static HRESULT sock_connect_to(struct download *dl, const ADDRINFOW *ai, DWORD *error)
+static HRESULT sock_connect_to(struct http_conn *conn, const ADDRINFOW *ai, DWORD *error)
 {
     SOCKET s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     unsigned int polls = 0;
@@ -944,7 +955,7 @@ static HRESULT sock_connect_to(struct download *dl, const ADDRINFOW *ai, DWORD *
         *error = WSAGetLastError();
         return S_FALSE;
     }
-    dl->sock.socket = s;
+    conn->sock.socket = s;
     if (ioctlsocket(s, FIONBIO, &nonblocking))
     {
         *error = WSAGetLastError();
@@ -953,7 +964,7 @@ static HRESULT sock_connect_to(struct download *dl, const ADDRINFOW *ai, DWORD *
     setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof(one));
     if (!connect(s, ai->ai_addr, (int)ai->ai_addrlen)) return S_OK;
     if ((*error = WSAGetLastError()) != WSAEWOULDBLOCK) return S_FALSE;
-    while ((hr = sock_wait(dl, TRUE)) == S_FALSE)
+    while ((hr = sock_wait(conn, TRUE)) == S_FALSE)
     {
         if (++polls >= HTTP_CONNECT_POLLS)
         {
@@ -969,9 +980,9 @@ static HRESULT sock_connect_to(struct download *dl, const ADDRINFOW *ai, DWORD *
 }
 
 /* Connects to the server of url unless the kept connection goes there: S_FALSE then. */
-static HRESULT sock_connect(struct download *dl, const struct url *url)
+static HRESULT sock_connect(struct http_conn *conn, const struct url *url)
 {
-    struct sock *sock = &dl->sock;
+    struct sock *sock = &conn->sock;
     ADDRINFOW hints, *addrs = NULL, *ai;
     DWORD error = WSAEHOSTUNREACH;
     WCHAR service[8];
@@ -981,11 +992,11 @@ static HRESULT sock_connect(struct download *dl, const struct url *url)
     if (sock->socket != INVALID_SOCKET && sock->keep && sock->done && sock->port == url->port
             && !_wcsicmp(sock->host, url->host))
         return S_FALSE;
-    sock_close(dl);
-    if (!dl->wsa)
+    sock_close(conn);
+    if (!conn->wsa)
     {
         if ((error = WSAStartup(MAKEWORD(2, 2), &data))) return HRESULT_FROM_WIN32(error);
-        dl->wsa = TRUE;
+        conn->wsa = TRUE;
     }
     if (!sock->in && !(sock->in = malloc(HTTP_HEAD_MAX))) return E_OUTOFMEMORY;
     if (!(sock->host = _wcsdup(url->host))) return E_OUTOFMEMORY;
@@ -1000,24 +1011,24 @@ static HRESULT sock_connect(struct download *dl, const struct url *url)
     if (GetAddrInfoW(url->host, service, &hints, &addrs))
     {
         /* A name: its lookup may block for long, so the helper makes it. */
-        if (!dl->helper && FAILED(hr = helper_create(dl))) return hr;
-        free(dl->helper->name);
-        if (!(dl->helper->name = _wcsdup(url->host))) return E_OUTOFMEMORY;
-        wcscpy(dl->helper->service, service);
-        hr = helper_run(dl, call_lookup);
+        if (!conn->helper && FAILED(hr = helper_create(conn))) return hr;
+        free(conn->helper->name);
+        if (!(conn->helper->name = _wcsdup(url->host))) return E_OUTOFMEMORY;
+        wcscpy(conn->helper->service, service);
+        hr = helper_run(conn, call_lookup);
         if (FAILED(hr)) return hr;
-        if (dl->helper->error)
+        if (conn->helper->error)
         {
-            WARN("cannot resolve %s, error %lu\n", debugstr_w(url->host), dl->helper->error);
-            return HRESULT_FROM_WIN32(socket_error_to_winhttp(dl->helper->error,
+            WARN("cannot resolve %s, error %lu\n", debugstr_w(url->host), conn->helper->error);
+            return HRESULT_FROM_WIN32(socket_error_to_winhttp(conn->helper->error,
                                                               ERROR_WINHTTP_NAME_NOT_RESOLVED));
         }
-        addrs = dl->helper->addrs;
-        dl->helper->addrs = NULL;
+        addrs = conn->helper->addrs;
+        conn->helper->addrs = NULL;
     }
     for (ai = addrs; ai; ai = ai->ai_next)
     {
-        hr = sock_connect_to(dl, ai, &error);
+        hr = sock_connect_to(conn, ai, &error);
         if (hr != S_FALSE) break;
         closesocket(sock->socket);
         sock->socket = INVALID_SOCKET;
@@ -1032,7 +1043,7 @@ static HRESULT sock_connect(struct download *dl, const struct url *url)
     return hr;
 }
 
-static HRESULT sock_send(struct download *dl, const char *data, size_t len)
+static HRESULT sock_send(struct http_conn *conn, const char *data, size_t len)
 {
     unsigned int idle = 0;
     HRESULT hr;
@@ -1040,7 +1051,7 @@ static HRESULT sock_send(struct download *dl, const char *data, size_t len)
 
     while (len)
     {
-        ret = send(dl->sock.socket, data, (int)min(len, 0x40000000), 0);
+        ret = send(conn->sock.socket, data, (int)min(len, 0x40000000), 0);
         if (ret > 0)
         {
             data += ret;
@@ -1050,7 +1061,7 @@ static HRESULT sock_send(struct download *dl, const char *data, size_t len)
         }
         if ((ret = WSAGetLastError()) != WSAEWOULDBLOCK)
             return HRESULT_FROM_WIN32(socket_error_to_winhttp(ret, ERROR_WINHTTP_CONNECTION_ERROR));
-        if (FAILED(hr = sock_wait(dl, TRUE))) return hr;
+        if (FAILED(hr = sock_wait(conn, TRUE))) return hr;
         if (hr == S_FALSE && ++idle >= HTTP_RECEIVE_POLLS)
             return HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT);
     }
@@ -1162,10 +1173,10 @@ static char *find_head_end(char *start, char *end)
 /* Reads the head of the response to a request (1xx answers skipped) and sets up reading its
  * body.  *nothing tells that the connection closed before a byte came, as a kept connection
  * the server closed meanwhile does. */
-static HRESULT sock_read_head(struct download *dl, BOOL head_request, struct http_response *resp,
+static HRESULT sock_read_head(struct http_conn *conn, BOOL head_request, struct http_response *resp,
                               BOOL *nothing)
 {
-    struct sock *sock = &dl->sock;
+    struct sock *sock = &conn->sock;
     char *start, *end;
     HRESULT hr;
 
@@ -1178,17 +1189,17 @@ static HRESULT sock_read_head(struct download *dl, BOOL head_request, struct htt
         start = sock->in + sock->in_start;
         if (!(end = find_head_end(start, sock->in + sock->in_end)))
         {
-            hr = sock_fill(dl);
+            hr = sock_fill(conn);
             if (hr == S_FALSE) hr = HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR);
             if (FAILED(hr)) return hr;
             *nothing = FALSE;
             continue;
         }
         *nothing = FALSE;
-        keep_response_headers(dl, widen_head(start, end - start));
+        keep_response_headers(conn, widen_head(start, end - start));
         end[-1] = 0;
         sock->in_start = end - sock->in;
-        response_clear(resp);
+        http_response_clear(resp);
         if (!parse_head(start, resp))
         {
             WARN("not an HTTP/1.x response\n");
@@ -1223,14 +1234,18 @@ static HRESULT sock_read_head(struct download *dl, BOOL head_request, struct htt
     return S_OK;
 }
 
-static HRESULT sock_request(struct download *dl, const WCHAR *method, const struct url *url,
-                            const WCHAR *headers, struct http_response *resp)
+/* Sends a request, with a body unless body is NULL, and reads the head of the answer.  The
+ * answer is read even after the body could not be sent whole: a server may answer a request
+ * before it read the body (a 413) and close the connection. */
+static HRESULT sock_request(struct http_conn *conn, const WCHAR *method, const struct url *url,
+                            const WCHAR *headers, const void *body, DWORD size,
+                            struct http_response *resp)
 {
     struct text text = { 0 };
     BOOL nothing, reused;
     unsigned int attempt;
-    char port[8];
-    HRESULT hr;
+    char number[16];
+    HRESULT hr, sent;
 
     text_add_w(&text, method, wcslen(method), FALSE);
     text_add_a(&text, " ");
@@ -1241,14 +1256,21 @@ static HRESULT sock_request(struct download *dl, const WCHAR *method, const stru
     if (url->ipv6) text_add_a(&text, "]");
     if (url->port != 80)
     {
-        sprintf(port, ":%u", url->port);
-        text_add_a(&text, port);
+        sprintf(number, ":%u", url->port);
+        text_add_a(&text, number);
     }
     text_add_a(&text, "\r\nUser-Agent: ");
     text_add_w(&text, user_agent, wcslen(user_agent), FALSE);
     text_add_a(&text, "\r\nAccept: */*\r\nConnection: Keep-Alive\r\n");
+    if (body)
+    {
+        sprintf(number, "%lu", size);
+        text_add_a(&text, "Content-Length: ");
+        text_add_a(&text, number);
+        text_add_a(&text, "\r\n");
+    }
     text_add_headers(&text, headers);
-    text_add_headers(&text, dl->transfer->custom_headers);
+    text_add_headers(&text, conn->transfer->custom_headers);
     text_add_a(&text, "\r\n");
     if (text.failed)
     {
@@ -1258,33 +1280,45 @@ static HRESULT sock_request(struct download *dl, const WCHAR *method, const stru
 
     for (attempt = 0;; attempt++)
     {
-        hr = sock_connect(dl, url);
+        hr = sock_connect(conn, url);
         if (FAILED(hr)) break;
         reused = hr == S_FALSE;
-        hr = sock_send(dl, text.data, text.len);
-        if (SUCCEEDED(hr)) hr = sock_read_head(dl, !wcscmp(method, L"HEAD"), resp, &nothing);
-        else nothing = TRUE;
+        sent = sock_send(conn, text.data, text.len);
+        if (SUCCEEDED(sent) && size) sent = sock_send(conn, body, size);
+        nothing = TRUE;
+        /* Only a connection the server closed may hold an answer; a timeout holds none. */
+        if (SUCCEEDED(sent) || sent == HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR))
+        {
+            hr = sock_read_head(conn, !wcscmp(method, L"HEAD"), resp, &nothing);
+            if (FAILED(sent) && SUCCEEDED(hr))
+            {
+                WARN("answered before the request was sent whole\n");
+                conn->sock.keep = FALSE;
+            }
+            else if (FAILED(sent) && hr != E_ABORT) hr = sent;
+        }
+        else hr = sent;
         if (SUCCEEDED(hr) || hr == E_ABORT || !reused || !nothing || attempt) break;
         TRACE("the kept connection was closed, opening another\n");
-        sock_close(dl);
+        sock_close(conn);
     }
     free(text.data);
-    if (FAILED(hr)) sock_close(dl);
+    if (FAILED(hr)) sock_close(conn);
     return hr;
 }
 
 /* BODY_CHUNKED: the CRLF after a chunk's data, the next chunk's size line, or the trailer.
  * S_FALSE when the line is not there yet and wait is FALSE. */
-static HRESULT sock_chunk_head(struct download *dl, BOOL wait)
+static HRESULT sock_chunk_head(struct http_conn *conn, BOOL wait)
 {
-    struct sock *sock = &dl->sock;
+    struct sock *sock = &conn->sock;
     const char *p;
     UINT64 size = 0;
     char *line;
     HRESULT hr;
     int digit;
 
-    hr = sock_line(dl, wait, &line);
+    hr = sock_line(conn, wait, &line);
     if (FAILED(hr)) return hr;
     if (!line) return S_FALSE;
     switch (sock->chunk)
@@ -1314,10 +1348,10 @@ static HRESULT sock_chunk_head(struct download *dl, BOOL wait)
 
 /* Reads body bytes into buffer, at most size, waiting only for the first ones: what a slow
  * server sends gets written and counted as it comes.  *got 0: the body is over.  A failure after
- * some bytes waits in dl->pending. */
-static HRESULT sock_read_body(struct download *dl, BYTE *buffer, DWORD size, DWORD *got)
+ * some bytes waits in conn->pending. */
+static HRESULT sock_read_body(struct http_conn *conn, BYTE *buffer, DWORD size, DWORD *got)
 {
-    struct sock *sock = &dl->sock;
+    struct sock *sock = &conn->sock;
     DWORD total = 0, n;
     UINT64 want;
     HRESULT hr = S_OK;
@@ -1326,7 +1360,7 @@ static HRESULT sock_read_body(struct download *dl, BYTE *buffer, DWORD size, DWO
     {
         if (sock->body == BODY_CHUNKED && sock->chunk != CHUNK_DATA)
         {
-            hr = sock_chunk_head(dl, !total);
+            hr = sock_chunk_head(conn, !total);
             if (hr != S_OK) break;
             continue;
         }
@@ -1340,7 +1374,7 @@ static HRESULT sock_read_body(struct download *dl, BYTE *buffer, DWORD size, DWO
         }
         else
         {
-            hr = sock_recv(dl, (char *)buffer + total, (DWORD)want, !total, &n);
+            hr = sock_recv(conn, (char *)buffer + total, (DWORD)want, !total, &n);
             if (hr == S_FALSE)
             {
                 hr = S_OK;
@@ -1369,7 +1403,7 @@ static HRESULT sock_read_body(struct download *dl, BYTE *buffer, DWORD size, DWO
         sock->keep = FALSE;
         if (total && hr != E_ABORT)
         {
-            dl->pending = hr;
+            conn->pending = hr;
             hr = S_OK;
         }
     }
@@ -1377,9 +1411,9 @@ static HRESULT sock_read_body(struct download *dl, BYTE *buffer, DWORD size, DWO
 }
 
 /* wire-and-tools.md §1.11: the BG_SSL_* flags on a WinHTTP request. */
-static void winhttp_set_options(struct download *dl, HINTERNET request, BOOL secure)
+static void winhttp_set_options(struct http_conn *conn, HINTERNET request, BOOL secure)
 {
-    ULONG flags = dl->transfer->security_flags;
+    ULONG flags = conn->transfer->security_flags;
     DWORD value;
 
     value = WINHTTP_DISABLE_REDIRECTS | WINHTTP_DISABLE_COOKIES;
@@ -1421,8 +1455,11 @@ static void winhttp_add_headers(HINTERNET request, const WCHAR *headers, DWORD f
     }
 }
 
-static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const struct url *url,
-                               const WCHAR *headers, struct http_response *resp)
+/* As sock_request(), through WinHTTP.  The helper sends its own copy of the body: an aborted
+ * send goes on without us. */
+static HRESULT winhttp_request(struct http_conn *conn, const WCHAR *method, const struct url *url,
+                               const WCHAR *headers, const void *body, DWORD body_size,
+                               struct http_response *resp)
 {
     static const WCHAR *accept[] = { L"*/*", NULL };
     struct helper *helper;
@@ -1432,9 +1469,9 @@ static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const s
     HRESULT hr;
     int len;
 
-    hr = winhttp_session(dl, TRUE);
+    hr = winhttp_session(conn, TRUE);
     if (FAILED(hr)) return hr;
-    helper = dl->helper;
+    helper = conn->helper;
     helper_close_request(helper);
     helper->connect = WinHttpConnect(helper->session, url->host, url->port, 0);
     if (helper->connect)
@@ -1442,12 +1479,25 @@ static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const s
                                              WINHTTP_NO_REFERER, accept,
                                              url->secure ? WINHTTP_FLAG_SECURE : 0);
     if (!helper->request) return HRESULT_FROM_WIN32(GetLastError());
-    winhttp_set_options(dl, helper->request, url->secure);
-    winhttp_add_headers(helper->request, dl->transfer->custom_headers, WINHTTP_ADDREQ_FLAG_ADD);
+    winhttp_set_options(conn, helper->request, url->secure);
+    winhttp_add_headers(helper->request, conn->transfer->custom_headers, WINHTTP_ADDREQ_FLAG_ADD);
     winhttp_add_headers(helper->request, headers,
                         WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+    /* WinHTTP gives a body its Content-Length, but none to an empty body of our own method. */
+    if (body && !body_size)
+        winhttp_add_headers(helper->request, L"Content-Length: 0",
+                            WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+    free(helper->body);
+    helper->body = NULL;
+    helper->body_size = 0;
+    if (body_size)
+    {
+        if (!(helper->body = malloc(body_size))) return E_OUTOFMEMORY;
+        memcpy(helper->body, body, body_size);
+        helper->body_size = body_size;
+    }
 
-    hr = helper_run(dl, call_send);
+    hr = helper_run(conn, call_send);
     if (FAILED(hr)) return hr;
     if (!helper->ok)
     {
@@ -1464,11 +1514,11 @@ static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const s
             && (head = malloc(len)))
     {
         WideCharToMultiByte(CP_UTF8, 0, raw, -1, head, len, NULL, NULL);
-        keep_response_headers(dl, raw);
+        keep_response_headers(conn, raw);
         raw = NULL;
     }
     free(raw);
-    response_clear(resp);
+    http_response_clear(resp);
     hr = head && parse_head(head, resp) ? S_OK
             : HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
     free(head);
@@ -1476,14 +1526,14 @@ static HRESULT winhttp_request(struct download *dl, const WCHAR *method, const s
 }
 
 /* The next bytes of the WinHTTP response body, in the helper's buffer; *got 0 at its end. */
-static HRESULT winhttp_read(struct download *dl, const BYTE **data, DWORD *got)
+static HRESULT winhttp_read(struct http_conn *conn, const BYTE **data, DWORD *got)
 {
-    struct helper *helper = dl->helper;
+    struct helper *helper = conn->helper;
     HRESULT hr;
 
     *got = 0;
     if (!helper->buffer && !(helper->buffer = malloc(HTTP_BUFFER_SIZE))) return E_OUTOFMEMORY;
-    hr = helper_run(dl, call_read);
+    hr = helper_run(conn, call_read);
     if (FAILED(hr)) return hr;
     *data = helper->buffer;
     *got = helper->count;
@@ -1491,66 +1541,70 @@ static HRESULT winhttp_read(struct download *dl, const BYTE **data, DWORD *got)
     WARN("reading failed after %lu bytes, error %lu\n", helper->count, helper->error);
     hr = HRESULT_FROM_WIN32(socket_error_to_winhttp(helper->error, helper->error));
     if (!helper->count) return hr;
-    dl->pending = hr;
+    conn->pending = hr;
     return S_OK;
 }
 
 /* Reads the next bytes of the body of the current response; *got 0 at its end. */
-static HRESULT http_read(struct download *dl, const BYTE **data, DWORD *got)
+static HRESULT http_read(struct http_conn *conn, const BYTE **data, DWORD *got)
 {
     *got = 0;
-    if (FAILED(dl->pending)) return dl->pending;
-    if (!dl->raw) return winhttp_read(dl, data, got);
-    if (!dl->buffer && !(dl->buffer = malloc(HTTP_BUFFER_SIZE))) return E_OUTOFMEMORY;
-    *data = dl->buffer;
-    return sock_read_body(dl, dl->buffer, HTTP_BUFFER_SIZE, got);
+    if (FAILED(conn->pending)) return conn->pending;
+    if (!conn->raw) return winhttp_read(conn, data, got);
+    if (!conn->buffer && !(conn->buffer = malloc(HTTP_BUFFER_SIZE))) return E_OUTOFMEMORY;
+    *data = conn->buffer;
+    return sock_read_body(conn, conn->buffer, HTTP_BUFFER_SIZE, got);
 }
 
 /* Done with the current response: an unread body is not worth its bytes, so its connection
  * goes. */
-static void http_end_response(struct download *dl)
+static void http_end_response(struct http_conn *conn)
 {
-    if (dl->raw)
+    if (conn->raw)
     {
-        if (!dl->sock.done || !dl->sock.keep) sock_close(dl);
+        if (!conn->sock.done || !conn->sock.keep) sock_close(conn);
     }
-    else if (dl->helper) helper_close_request(dl->helper);
-    dl->pending = S_OK;
+    else if (conn->helper) helper_close_request(conn->helper);
+    conn->pending = S_OK;
 }
 
 /* Records a failure to talk to the server: behaviour.md §4.1, wire-and-tools.md §1.8. */
-static HRESULT http_fail(struct download *dl, HRESULT hr)
+static HRESULT http_fail(struct http_conn *conn, HRESULT hr)
 {
-    if (hr == E_ABORT) return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_NONE, FALSE);
+    if (hr == E_ABORT) return transfer_fail(conn->transfer, hr, BG_ERROR_CONTEXT_NONE, FALSE);
     if (hr == E_OUTOFMEMORY)
-        return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
-    WARN("%s: hr %#lx\n", debugstr_w(dl->url), hr);
-    return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
+        return transfer_fail(conn->transfer, hr, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
+    WARN("%s: hr %#lx\n", debugstr_w(conn->url), hr);
+    return transfer_fail(conn->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
                          HRESULT_FACILITY(hr) != FACILITY_WIN32
                          || transfer_transient(HRESULT_CODE(hr)));
 }
 
-/* wire-and-tools.md §1.6, §1.7: BG_E_HTTP_ERROR_<status>.  3xx: transient except 300-305 and
- * 307; 4xx: fatal except 408 and 409; 5xx: transient except 501 and 505; others transient. */
-static HRESULT http_fail_status(struct download *dl, DWORD status)
+/* wire-and-tools.md §1.7: 3xx transient except 300-305 and 307; 4xx fatal except 408 and 409;
+ * 5xx transient except 501 and 505; others transient. */
+BOOL http_status_transient(DWORD status)
 {
-    BOOL transient = TRUE;
+    if (status >= 300 && status < 400) return status > 305 && status != 307;
+    if (status >= 400 && status < 500) return status == 408 || status == 409;
+    if (status >= 500 && status < 600) return status != 501 && status != 505;
+    return TRUE;
+}
 
-    if (status >= 300 && status < 400) transient = status > 305 && status != 307;
-    else if (status >= 400 && status < 500) transient = status == 408 || status == 409;
-    else if (status >= 500 && status < 600) transient = status != 501 && status != 505;
-    WARN("%s: status %lu\n", debugstr_w(dl->url), status);
-    http_end_response(dl);
-    return transfer_fail(dl->transfer, HTTP_STATUS_HRESULT(status), BG_ERROR_CONTEXT_REMOTE_FILE,
-                         transient);
+/* wire-and-tools.md §1.6: BG_E_HTTP_ERROR_<status>. */
+static HRESULT http_fail_status(struct http_conn *conn, DWORD status)
+{
+    WARN("%s: status %lu\n", debugstr_w(conn->url), status);
+    http_end_response(conn);
+    return transfer_fail(conn->transfer, HTTP_STATUS_HRESULT(status), BG_ERROR_CONTEXT_REMOTE_FILE,
+                         http_status_transient(status));
 }
 
 /* A server that answers what cannot be right (wire-and-tools.md §1.4): fatal. */
-static HRESULT http_fail_response(struct download *dl, HRESULT hr, const char *why)
+static HRESULT http_fail_response(struct http_conn *conn, HRESULT hr, const char *why)
 {
-    WARN("%s: %s\n", debugstr_w(dl->url), why);
-    http_end_response(dl);
-    return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
+    WARN("%s: %s\n", debugstr_w(conn->url), why);
+    http_end_response(conn);
+    return transfer_fail(conn->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
                          hr == HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE));
 }
 
@@ -1559,13 +1613,14 @@ static BOOL is_redirect(DWORD status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/* Sends method to dl->url with extra header lines and reads the head of the answer,
- * following redirects as the job's policy allows (wire-and-tools.md §1.5).  Any failure is
- * recorded; a status is the caller's to judge. */
-static HRESULT http_request(struct download *dl, const WCHAR *method, const WCHAR *headers,
+/* Sends method to conn->url with extra header lines and a body unless body is NULL, and reads
+ * the head of the answer; with follow, it follows redirects as the job's policy allows
+ * (wire-and-tools.md §1.5).  Any failure is recorded; a status is the caller's to judge. */
+static HRESULT http_request(struct http_conn *conn, const WCHAR *method, const WCHAR *headers,
+                            const void *body, DWORD size, BOOL follow,
                             struct http_response *resp)
 {
-    ULONG flags = dl->transfer->security_flags;
+    ULONG flags = conn->transfer->security_flags;
     HRESULT redirect_failed = HRESULT_FROM_WIN32(ERROR_WINHTTP_REDIRECT_FAILED);
     unsigned int hops;
     struct url url;
@@ -1574,75 +1629,76 @@ static HRESULT http_request(struct download *dl, const WCHAR *method, const WCHA
 
     for (hops = 0;; hops++)
     {
-        if (dl->transfer->abort) return http_fail(dl, E_ABORT);
-        hr = url_parse(dl->url, &url);
+        if (conn->transfer->abort) return http_fail(conn, E_ABORT);
+        hr = url_parse(conn->url, &url);
         if (FAILED(hr))
         {
-            WARN("bad URL %s\n", debugstr_w(dl->url));
-            return transfer_fail(dl->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
+            WARN("bad URL %s\n", debugstr_w(conn->url));
+            return transfer_fail(conn->transfer, hr, BG_ERROR_CONTEXT_REMOTE_FILE,
                                  hr == E_OUTOFMEMORY);
         }
-        hr = http_find_proxy(dl, &url);
+        hr = http_find_proxy(conn, &url);
         if (SUCCEEDED(hr))
         {
-            dl->raw = !url.secure && !dl->proxy;
-            TRACE("%s %s%s\n", debugstr_w(method), debugstr_w(dl->url),
-                  dl->raw ? "" : " through WinHTTP");
-            hr = dl->raw ? sock_request(dl, method, &url, headers, resp)
-                         : winhttp_request(dl, method, &url, headers, resp);
-            if (FAILED(hr)) hr = http_fail(dl, hr);
+            conn->raw = !url.secure && !conn->proxy;
+            TRACE("%s %s%s\n", debugstr_w(method), debugstr_w(conn->url),
+                  conn->raw ? "" : " through WinHTTP");
+            hr = conn->raw ? sock_request(conn, method, &url, headers, body, size, resp)
+                           : winhttp_request(conn, method, &url, headers, body, size, resp);
+            if (FAILED(hr)) hr = http_fail(conn, hr);
         }
         url_free(&url);
         if (FAILED(hr)) return hr;
         TRACE("status %lu, length %I64d\n", resp->status, (INT64)resp->length);
         if (resp->bad)
-            return http_fail_response(dl, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE),
+            return http_fail_response(conn,
+                                      HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE),
                                       "unreadable headers");
-        if (!is_redirect(resp->status) || !resp->location) return S_OK;
+        if (!follow || !is_redirect(resp->status) || !resp->location) return S_OK;
 
         if ((flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW)
-            return http_fail_response(dl, HTTP_STATUS_HRESULT(resp->status),
+            return http_fail_response(conn, HTTP_STATUS_HRESULT(resp->status),
                                       "redirects are disallowed");
         if (hops == HTTP_MAX_REDIRECTS)
-            return http_fail_response(dl, redirect_failed, "too many redirects");
-        if (!(next = url_resolve(dl->url, resp->location)))
-            return http_fail(dl, E_OUTOFMEMORY);
+            return http_fail_response(conn, redirect_failed, "too many redirects");
+        if (!(next = url_resolve(conn->url, resp->location)))
+            return http_fail(conn, E_OUTOFMEMORY);
         TRACE("redirected to %s\n", debugstr_w(next));
         if ((_wcsnicmp(next, L"http://", 7) && _wcsnicmp(next, L"https://", 8))
-                || (!_wcsnicmp(dl->url, L"https://", 8) && !_wcsnicmp(next, L"http://", 7)
+                || (!_wcsnicmp(conn->url, L"https://", 8) && !_wcsnicmp(next, L"http://", 7)
                     && !(flags & BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP)))
         {
             free(next);
-            return http_fail_response(dl, redirect_failed, "redirect not allowed");
+            return http_fail_response(conn, redirect_failed, "redirect not allowed");
         }
-        http_end_response(dl);
-        free(dl->url);
-        dl->url = next;
-        dl->redirected = TRUE;
+        http_end_response(conn);
+        free(conn->url);
+        conn->url = next;
+        conn->redirected = TRUE;
     }
 }
 
 /* Writes the body of the current response to the temporary file; it must end at the absolute
  * offset end, unless that is BG_SIZE_UNKNOWN.  A body cut short keeps its bytes and gives a
  * transient error: the next attempt resumes after them. */
-static HRESULT http_read_body(struct download *dl, UINT64 end)
+static HRESULT http_read_body(struct http_conn *conn, UINT64 end)
 {
-    struct transfer *transfer = dl->transfer;
+    struct transfer *transfer = conn->transfer;
     const BYTE *data = NULL;
     DWORD got;
     HRESULT hr;
 
     for (;;)
     {
-        if (transfer->abort) return http_fail(dl, E_ABORT);
-        hr = http_read(dl, &data, &got);
-        if (FAILED(hr)) return http_fail(dl, hr);
+        if (transfer->abort) return http_fail(conn, E_ABORT);
+        hr = http_read(conn, &data, &got);
+        if (FAILED(hr)) return http_fail(conn, hr);
         if (!got) break;
         if (end != BG_SIZE_UNKNOWN && got > end - transfer->transferred)
         {
             hr = transfer_write(transfer, data, (DWORD)(end - transfer->transferred));
             if (FAILED(hr)) return hr;
-            return http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "body too long");
+            return http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "body too long");
         }
         hr = transfer_write(transfer, data, got);
         if (FAILED(hr)) return hr;
@@ -1650,27 +1706,27 @@ static HRESULT http_read_body(struct download *dl, UINT64 end)
     if (end != BG_SIZE_UNKNOWN && transfer->transferred < end)
     {
         WARN("body ended at %I64u instead of %I64u\n", transfer->transferred, end);
-        return http_fail(dl, HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR));
+        return http_fail(conn, HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR));
     }
     return S_OK;
 }
 
 /* The remote file changed: start it again, unless it keeps changing. */
-static HRESULT http_restart(struct download *dl, unsigned int *restarts)
+static HRESULT http_restart(struct http_conn *conn, unsigned int *restarts)
 {
-    struct transfer *transfer = dl->transfer;
+    struct transfer *transfer = conn->transfer;
 
     if (++*restarts > HTTP_MAX_RESTARTS)
-        return http_fail_response(dl, BG_E_REMOTE_FILE_CHANGED, "the file keeps changing");
+        return http_fail_response(conn, BG_E_REMOTE_FILE_CHANGED, "the file keeps changing");
     transfer->validator[0] = 0;
     return transfer_restart(transfer);
 }
 
 /* One GET from the first missing byte (wire-and-tools.md §1.4).  S_OK once it brought bytes or
  * restarted the file; otherwise the recorded failure. */
-static HRESULT http_get(struct download *dl, unsigned int *restarts)
+static HRESULT http_get(struct http_conn *conn, unsigned int *restarts)
 {
-    struct transfer *transfer = dl->transfer;
+    struct transfer *transfer = conn->transfer;
     WCHAR headers[64 + ARRAYSIZE(transfer->validator)];
     WCHAR validator[ARRAYSIZE(transfer->validator)];
     UINT64 start = transfer->transferred, end;
@@ -1682,12 +1738,12 @@ static HRESULT http_get(struct download *dl, unsigned int *restarts)
     if (start && transfer->validator[0])
         swprintf(headers + len, ARRAYSIZE(headers) - len, L"If-Range: %ls\r\n",
                  transfer->validator);
-    response_init(&resp);
-    hr = http_request(dl, L"GET", headers, &resp);
+    http_response_init(&resp);
+    hr = http_request(conn, L"GET", headers, NULL, 0, TRUE, &resp);
     if (FAILED(hr)) goto done;
     if (resp.encoded)
     {
-        hr = http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
+        hr = http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
         goto done;
     }
     response_validator(&resp, validator, ARRAYSIZE(validator));
@@ -1702,22 +1758,22 @@ static HRESULT http_get(struct download *dl, unsigned int *restarts)
         {
             WARN("asked bytes %I64u-, got %I64u-%I64u/%I64d, length %I64d\n", start, resp.first,
                  resp.last, (INT64)resp.size, (INT64)resp.length);
-            hr = http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "wrong range");
+            hr = http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "wrong range");
             goto done;
         }
         if (transfer->total == BG_SIZE_UNKNOWN)
         {
             if (resp.size == BG_SIZE_UNKNOWN)
             {
-                hr = http_fail_response(dl, BG_E_MISSING_FILE_SIZE, "no size");
+                hr = http_fail_response(conn, BG_E_MISSING_FILE_SIZE, "no size");
                 goto done;
             }
             if (start && transfer->known_size != BG_SIZE_UNKNOWN
                     && resp.size != transfer->known_size)
             {
                 /* Without HEAD, only the size tells an earlier attempt's version apart. */
-                http_end_response(dl);
-                hr = http_restart(dl, restarts);
+                http_end_response(conn);
+                hr = http_restart(conn, restarts);
                 goto done;
             }
             transfer->total = resp.size;
@@ -1734,10 +1790,10 @@ static HRESULT http_get(struct download *dl, unsigned int *restarts)
                     && !(resp.length != BG_SIZE_UNKNOWN && transfer->total != BG_SIZE_UNKNOWN
                          && resp.length != transfer->total))
             {
-                hr = http_fail_response(dl, BG_E_INSUFFICIENT_RANGE_SUPPORT, "Range ignored");
+                hr = http_fail_response(conn, BG_E_INSUFFICIENT_RANGE_SUPPORT, "Range ignored");
                 goto done;
             }
-            hr = http_restart(dl, restarts);
+            hr = http_restart(conn, restarts);
             if (FAILED(hr)) goto done;
             transfer->total = BG_SIZE_UNKNOWN;
         }
@@ -1745,7 +1801,7 @@ static HRESULT http_get(struct download *dl, unsigned int *restarts)
         {
             if (transfer->total == BG_SIZE_UNKNOWN)
             {
-                hr = http_fail_response(dl, BG_E_MISSING_FILE_SIZE, "no size");
+                hr = http_fail_response(conn, BG_E_MISSING_FILE_SIZE, "no size");
                 goto done;
             }
         }
@@ -1753,7 +1809,7 @@ static HRESULT http_get(struct download *dl, unsigned int *restarts)
         {
             if (validator[0] && !wcscmp(validator, transfer->validator))
             {
-                hr = http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "wrong length");
+                hr = http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "wrong length");
                 goto done;
             }
             WARN("the file changed after HEAD: %I64u bytes now\n", resp.length);
@@ -1769,63 +1825,63 @@ static HRESULT http_get(struct download *dl, unsigned int *restarts)
         {
             /* Nothing after our bytes: the file is whole (the size was unknown so far). */
             transfer->total = start;
-            http_end_response(dl);
+            http_end_response(conn);
             hr = S_OK;
             goto done;
         }
         if (start)
         {
             /* wire-and-tools.md §1.4: a resume the file cannot satisfy means it shrank. */
-            http_end_response(dl);
-            hr = http_restart(dl, restarts);
+            http_end_response(conn);
+            hr = http_restart(conn, restarts);
             if (SUCCEEDED(hr)) transfer->total = BG_SIZE_UNKNOWN;
             goto done;
         }
         /* fall through */
     default:
-        hr = http_fail_status(dl, resp.status);
+        hr = http_fail_status(conn, resp.status);
         goto done;
     }
 
     if (validator[0]) wcscpy(transfer->validator, validator);
     response_time(&resp, &transfer->remote_time);
-    hr = http_read_body(dl, end);
-    http_end_response(dl);
+    hr = http_read_body(conn, end);
+    http_end_response(conn);
 
 done:
-    response_clear(&resp);
+    http_response_clear(&resp);
     return hr;
 }
 
 /* wire-and-tools.md §1.1: HEAD for the size and validators, which tell whether the bytes we
  * have still belong to the remote file, then GETs until the file is whole. */
-static HRESULT http_fetch(struct download *dl)
+static HRESULT http_fetch(struct http_conn *conn)
 {
-    struct transfer *transfer = dl->transfer;
+    struct transfer *transfer = conn->transfer;
     WCHAR validator[ARRAYSIZE(transfer->validator)];
     unsigned int restarts = 0;
     struct http_response resp;
     HRESULT hr;
 
-    response_init(&resp);
-    hr = http_request(dl, L"HEAD", NULL, &resp);
+    http_response_init(&resp);
+    hr = http_request(conn, L"HEAD", NULL, NULL, 0, TRUE, &resp);
     if (FAILED(hr)) goto done;
-    http_end_response(dl);
+    http_end_response(conn);
     if (resp.status == 405 || resp.status == 501)
     {
         /* No HEAD: the GET's Content-Range tells the size. */
-        WARN("%s: no HEAD (status %lu)\n", debugstr_w(dl->url), resp.status);
+        WARN("%s: no HEAD (status %lu)\n", debugstr_w(conn->url), resp.status);
         transfer->total = BG_SIZE_UNKNOWN;
     }
     else if (resp.status != 200)
     {
-        hr = http_fail_status(dl, resp.status);
+        hr = http_fail_status(conn, resp.status);
         goto done;
     }
     else if (resp.length == BG_SIZE_UNKNOWN)
     {
         /* wire-and-tools.md §1.3 */
-        hr = http_fail_response(dl, BG_E_MISSING_FILE_SIZE, "HEAD without Content-Length");
+        hr = http_fail_response(conn, BG_E_MISSING_FILE_SIZE, "HEAD without Content-Length");
         goto done;
     }
     else
@@ -1837,7 +1893,7 @@ static HRESULT http_fetch(struct download *dl)
                         && wcscmp(validator, transfer->validator))
                     || transfer->transferred > resp.length))
         {
-            hr = http_restart(dl, &restarts);
+            hr = http_restart(conn, &restarts);
             if (FAILED(hr)) goto done;
         }
         transfer->total = resp.length;
@@ -1847,83 +1903,126 @@ static HRESULT http_fetch(struct download *dl)
 
     while (transfer->total == BG_SIZE_UNKNOWN || transfer->transferred < transfer->total)
     {
-        hr = http_get(dl, &restarts);
+        hr = http_get(conn, &restarts);
         if (FAILED(hr)) break;
     }
 
 done:
-    response_clear(&resp);
+    http_response_clear(&resp);
     return hr;
 }
 
 /* wire-and-tools.md §1.12: another method than GET asks for content made for each request:
  * one request, no HEAD and no Range, the whole body each time. */
-static HRESULT http_fetch_whole(struct download *dl)
+static HRESULT http_fetch_whole(struct http_conn *conn)
 {
-    struct transfer *transfer = dl->transfer;
+    struct transfer *transfer = conn->transfer;
     struct http_response resp;
     HRESULT hr;
 
     if (transfer->transferred && FAILED(hr = transfer_restart(transfer))) return hr;
     transfer->total = BG_SIZE_UNKNOWN;
-    response_init(&resp);
-    hr = http_request(dl, transfer->http_method, NULL, &resp);
+    http_response_init(&resp);
+    hr = http_request(conn, transfer->http_method, NULL, NULL, 0, TRUE, &resp);
     if (FAILED(hr)) goto done;
     if (resp.status != 200)
     {
-        hr = http_fail_status(dl, resp.status);
+        hr = http_fail_status(conn, resp.status);
         goto done;
     }
     if (resp.encoded)
     {
-        hr = http_fail_response(dl, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
+        hr = http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
         goto done;
     }
     transfer->total = resp.length;
     response_validator(&resp, transfer->validator, ARRAYSIZE(transfer->validator));
     response_time(&resp, &transfer->remote_time);
-    hr = http_read_body(dl, resp.length);
-    http_end_response(dl);
+    hr = http_read_body(conn, resp.length);
+    http_end_response(conn);
     if (SUCCEEDED(hr)) transfer->total = transfer->transferred;
 
 done:
-    response_clear(&resp);
+    http_response_clear(&resp);
     return hr;
+}
+
+static void conn_init(struct http_conn *conn, struct transfer *transfer)
+{
+    memset(conn, 0, sizeof(*conn));
+    conn->transfer = transfer;
+    conn->sock.socket = INVALID_SOCKET;
+}
+
+/* Closes the connection and frees what the client holds, but not the struct. */
+static void conn_cleanup(struct http_conn *conn)
+{
+    if (conn->helper) helper_abandon(conn);     /* it closes the WinHTTP handles and ends */
+    sock_close(conn);
+    if (conn->wsa) WSACleanup();
+    free(conn->sock.in);
+    free(conn->buffer);
+    free(conn->proxy_key);
+    free(conn->proxy);
+    free(conn->proxy_bypass);
+    free(conn->session_proxy);
+    free(conn->session_bypass);
+    free(conn->url);
 }
 
 HRESULT http_download(struct transfer *transfer)
 {
-    struct download dl;
+    struct http_conn conn;
     HRESULT hr;
 
     /* behaviour.md §4.4: GetProtocol says "http" for HTTP and HTTPS alike. */
     transfer->protocol = L"http";
-    memset(&dl, 0, sizeof(dl));
-    dl.transfer = transfer;
-    dl.sock.socket = INVALID_SOCKET;
-    if (!(dl.url = _wcsdup(transfer->remote_name)))
+    conn_init(&conn, transfer);
+    if (!(conn.url = _wcsdup(transfer->remote_name)))
         return transfer_fail(transfer, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
 
     if (transfer->http_method && wcscmp(transfer->http_method, L"GET"))
-        hr = http_fetch_whole(&dl);
-    else hr = http_fetch(&dl);
+        hr = http_fetch_whole(&conn);
+    else hr = http_fetch(&conn);
 
-    if (dl.redirected)
+    if (conn.redirected)
     {
         free(transfer->final_url);
-        transfer->final_url = dl.url;
-        dl.url = NULL;
+        transfer->final_url = conn.url;
+        conn.url = NULL;
     }
-    if (dl.helper) helper_abandon(&dl);     /* it closes the WinHTTP handles and ends */
-    sock_close(&dl);
-    if (dl.wsa) WSACleanup();
-    free(dl.sock.in);
-    free(dl.buffer);
-    free(dl.proxy_key);
-    free(dl.proxy);
-    free(dl.proxy_bypass);
-    free(dl.session_proxy);
-    free(dl.session_bypass);
-    free(dl.url);
+    conn_cleanup(&conn);
     return hr;
+}
+
+HRESULT http_conn_create(struct transfer *transfer, struct http_conn **out)
+{
+    *out = malloc(sizeof(**out));
+    if (!*out) return E_OUTOFMEMORY;
+    conn_init(*out, transfer);
+    return S_OK;
+}
+
+void http_conn_free(struct http_conn *conn)
+{
+    if (!conn) return;
+    conn_cleanup(conn);
+    free(conn);
+}
+
+HRESULT http_conn_send(struct http_conn *conn, const WCHAR *url, const WCHAR *method,
+                       const WCHAR *headers, const void *body, DWORD size,
+                       struct http_response *resp)
+{
+    WCHAR *copy = _wcsdup(url);
+
+    if (!copy) return http_fail(conn, E_OUTOFMEMORY);
+    free(conn->url);
+    conn->url = copy;
+    return http_request(conn, method, headers, body, size, FALSE, resp);
+}
+
+void http_conn_end(struct http_conn *conn)
+{
+    http_end_response(conn);
 }

@@ -720,6 +720,8 @@ static HRESULT WINAPI job_GetReplyProgress(IBackgroundCopyJob5 *iface,
     return S_OK;
 }
 
+/* Learn GetReplyData: in TRANSFERRED and after Complete; above 1 MB BG_E_TOO_LARGE, with the
+ * length and no buffer. */
 static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer, UINT64 *length)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
@@ -727,11 +729,12 @@ static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer
     TRACE("job %p, buffer %p, length %p\n", job, buffer, length);
     if (buffer) *buffer = NULL;
     if (engine_job_type(job->engine_job) != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
-    FIXME("job %p: needs the transfer engine\n", job);
-    return E_NOTIMPL;
+    if (!buffer || !length) return E_INVALIDARG;
+    return engine_reply_data(job->engine_job, buffer, length);
 }
 
-/* behaviour.md §2.2: NULL or "" lets the service choose the name; not once the reply is in. */
+/* behaviour.md §2.2: NULL or "" lets the service choose the name; Learn SetReplyFileName: not
+ * once the reply's transfer began. */
 static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR name)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
@@ -749,7 +752,7 @@ static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR n
         if (!copy) return E_OUTOFMEMORY;
     }
     hr = lock_for_change(job, &props);
-    if (SUCCEEDED(hr) && engine_job_state(job->engine_job) == BG_JOB_STATE_TRANSFERRED)
+    if (SUCCEEDED(hr) && engine_reply_started(job->engine_job))
     {
         engine_job_unlock(job->engine_job);
         hr = BG_E_INVALID_STATE;

@@ -1,7 +1,7 @@
 /* Local files: the checks AddFile makes on the caller's paths, the hidden BIT*.tmp files a
- * download is written to (behaviour.md §10), copies from file:// URLs, UNC and local paths
- * (wire-and-tools.md §1.13), and what both transports share: the choice of transport, errors,
- * and writes to the temporary file.
+ * download (or an upload's reply) is written to (behaviour.md §10), the reads of GetReplyData,
+ * copies from file:// URLs, UNC and local paths (wire-and-tools.md §1.13), and what the
+ * transports share: the choice of transport, errors, and writes to the temporary file.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
@@ -40,20 +40,29 @@ HRESULT localfile_check_destination(const WCHAR *path)
     return S_OK;
 }
 
-/* The file an upload sends must exist and be readable when it is added. */
+/* The file an upload sends must exist and be readable when it is added.  wire-and-tools.md
+ * §2.5: an empty one has no fragment to send, so AddFile refuses it [inferred]. */
 HRESULT localfile_check_source(const WCHAR *path)
 {
     HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
                               OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    LARGE_INTEGER size;
+    HRESULT hr = S_OK;
 
     if (file == INVALID_HANDLE_VALUE)
     {
-        HRESULT hr = HRESULT_FROM_WIN32(GetLastError());
+        hr = HRESULT_FROM_WIN32(GetLastError());
         WARN("cannot open upload source %s, hr %#lx\n", debugstr_w(path), hr);
         return hr;
     }
+    if (!GetFileSizeEx(file, &size)) hr = HRESULT_FROM_WIN32(GetLastError());
+    else if (!size.QuadPart)
+    {
+        WARN("upload source %s is empty\n", debugstr_w(path));
+        hr = E_INVALIDARG;
+    }
     CloseHandle(file);
-    return S_OK;
+    return hr;
 }
 
 /* behaviour.md §10: a new hidden "BIT" + 4 hex digits + ".tmp" beside the destination, so that
@@ -192,6 +201,39 @@ HRESULT localfile_delete(const WCHAR *temp_name)
     return HRESULT_FROM_WIN32(error);
 }
 
+HRESULT localfile_read(const WCHAR *path, UINT64 limit, BYTE **data, UINT64 *size)
+{
+    LARGE_INTEGER length;
+    DWORD got, error;
+    HANDLE file;
+    HRESULT hr = S_OK;
+
+    TRACE("path %s\n", debugstr_w(path));
+    *data = NULL;
+    *size = 0;
+    file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                       NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    if (file == INVALID_HANDLE_VALUE) return HRESULT_FROM_WIN32(GetLastError());
+    if (!GetFileSizeEx(file, &length)) hr = HRESULT_FROM_WIN32(GetLastError());
+    else if ((UINT64)length.QuadPart > limit)
+    {
+        *size = length.QuadPart;
+        hr = BG_E_TOO_LARGE;
+    }
+    else if (length.QuadPart && !(*data = CoTaskMemAlloc(length.LowPart))) hr = E_OUTOFMEMORY;
+    else if (length.QuadPart && (!ReadFile(file, *data, length.LowPart, &got, NULL)
+                                 || got != length.LowPart))
+    {
+        error = GetLastError();
+        hr = HRESULT_FROM_WIN32(error ? error : ERROR_HANDLE_EOF);
+        CoTaskMemFree(*data);
+        *data = NULL;
+    }
+    else *size = length.QuadPart;
+    CloseHandle(file);
+    return hr;
+}
+
 /* Records the failure of a transfer and returns it. */
 HRESULT transfer_fail(struct transfer *transfer, HRESULT hr, BG_ERROR_CONTEXT context,
                       BOOL transient)
@@ -305,7 +347,8 @@ HRESULT transfer_restart(struct transfer *transfer)
 }
 
 /* file:///C:/dir/name, file://C:\dir\name, file://server/share/name,
- * file:////server/share/name and file://localhost/C:/... as a path, %XX decoded as UTF-8; other names are paths already. */
+ * file:////server/share/name and file://localhost/C:/... as a path, %XX decoded as UTF-8;
+ * other names are paths already. */
 static HRESULT file_url_to_path(const WCHAR *url, WCHAR **path)
 {
     const WCHAR *src = url + 5;

@@ -1,6 +1,7 @@
 /* IBackgroundCopyManager: the one manager object of the service.  Each call asks security.c who
  * its client is, so jobs belong to the user who created them and only administrators see other
- * users' jobs (behaviour.md §9).
+ * users' jobs (behaviour.md §9).  The object also answers IBitsPeerCacheAdministration, which
+ * peercache.c implements; the two forward QueryInterface to each other.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
@@ -36,6 +37,8 @@ static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFI
         IBackgroundCopyManager_AddRef(iface);
         return S_OK;
     }
+    /* BITS 3.0: the peer cache's administration is one more interface of the manager. */
+    if (IsEqualGUID(riid, &IID_IBitsPeerCacheAdministration)) return peercache_query(out);
     *out = NULL;
     WARN("unsupported interface %s\n", debugstr_guid(riid));
     return E_NOINTERFACE;

@@ -8,7 +8,8 @@
  * past events, so an interface or command line registered after the event still hears of it
  * (§6.2), and a failure simply leaves the notification due:
  *
- * - FileTransferred for each transferred file, in job order, before the job's own callback;
+ * - FileTransferred for each transferred file (for an upload-reply job, its file once the
+ *   reply is in), in job order, before the job's own callback;
  * - JobTransferred while TRANSFERRED, JobError while ERROR, once per entry into the state;
  * - JobModification after other changes, at most once per the job's notification interval.
  *
@@ -274,10 +275,10 @@ static ULONGLONG plan(struct engine_job *job, struct action *action)
         goto done;
     }
 
-    if ((flags & BG_NOTIFY_FILE_TRANSFERRED) && engine_job_type(job) == BG_JOB_TYPE_DOWNLOAD)
+    if (flags & BG_NOTIFY_FILE_TRANSFERRED)
     {
         file = engine_job_file(job, notify->files_notified);
-        file_due = file && engine_file_transferred(file);
+        file_due = file && engine_file_arrived(job, file);
     }
     if (file_due && has_target(props, notify))
     {

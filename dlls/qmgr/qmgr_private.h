@@ -129,6 +129,29 @@ struct job_file
     WCHAR *response_headers;        /* malloc'd head of the last HTTP response, NULL before one */
 };
 
+/* An upload job's session with its BITS server (wire-and-tools.md §2.6, §2.9).  The engine
+ * keeps it and the store saves it, so that an upload goes on in its session after a restart. */
+#define UPLOAD_SESSION_MAX  128     /* characters with the terminator: [MC-BUP] ids have <= 100 */
+#define UPLOAD_HOST_MAX     256     /* a host name has at most 253 */
+struct upload_session
+{
+    WCHAR id[UPLOAD_SESSION_MAX];   /* BITS-Session-Id; "" without an open session */
+    WCHAR host[UPLOAD_HOST_MAX];    /* BITS-Host-Id the packets go to; "" for the URL's host */
+    ULONG host_timeout;             /* BITS-Host-Id-Fallback-Timeout in seconds, ~0u: never */
+};
+
+/* The reply of an upload-reply job (wire-and-tools.md §2.10): downloaded into a temporary file
+ * beside the reply file name, which Complete renames (behaviour.md §10).  Only engine.c writes
+ * it; strings are malloc'd, NULL when unset.  Its progress is the job's reply progress. */
+struct job_reply
+{
+    WCHAR *url;                     /* BITS-Reply-URL; NULL before the upload ended, or when the
+                                     * server named no reply (an empty one) */
+    WCHAR *temp_name;               /* NULL until the reply's transfer creates it */
+    WCHAR validator[128];           /* as struct job_file's, for the reply URL */
+    FILETIME remote_time;
+};
+
 /* The error of a job (behaviour.md §4.3, §4.4): what IBackgroundCopyError reports. */
 struct job_error
 {
@@ -181,8 +204,15 @@ void engine_job_progress(struct engine_job *job, BG_JOB_PROGRESS *progress);
 void engine_job_reply_progress(struct engine_job *job, BG_JOB_REPLY_PROGRESS *progress);
 ULONG engine_job_error_count(struct engine_job *job);
 ULONG engine_job_file_count(struct engine_job *job);
-/* Job lock held: every byte of the file is in (download) or sent (upload). */
+/* Job lock held: every byte of the file is in (download) or acknowledged (upload). */
 BOOL engine_file_transferred(const struct job_file *file);
+/* Job lock held, for notify.c: FileTransferred is due for the file (behaviour.md §6.2). */
+BOOL engine_file_arrived(struct engine_job *job, const struct job_file *file);
+/* Job lock held: an upload-reply job's reply file name can no longer change. */
+BOOL engine_reply_started(struct engine_job *job);
+/* Job2::GetReplyData: the reply of an upload-reply job, CoTaskMemAlloc'd (NULL when empty);
+ * BG_E_TOO_LARGE (and the size) above 1 MB; BG_E_INVALID_STATE before TRANSFERRED. */
+HRESULT engine_reply_data(struct engine_job *job, BYTE **data, UINT64 *size);
 /* Snapshot of the job's files in job order (malloc'd array; the files live as long as the job). */
 HRESULT engine_job_files(struct engine_job *job, struct job_file ***files, ULONG *count);
 /* Job lock held: the file at that index in job order, or NULL past the last one. */
@@ -263,6 +293,8 @@ struct store_job
     const WCHAR *error_protocol;    /* static, as in struct job_error */
     ULONGLONG active_ms;
     BG_JOB_REPLY_PROGRESS reply_progress;
+    struct upload_session session;  /* upload jobs */
+    struct job_reply reply;         /* upload-reply jobs */
     struct job_props props;         /* all but notify_iface, which is never stored */
     struct job_file **files;
     ULONG file_count;
@@ -281,7 +313,8 @@ HRESULT store_write(const GUID *id, const BYTE *data, DWORD size);
  * later to remove it; a failure when neither could be done. */
 HRESULT store_delete(const GUID *id);
 /* No lock held.  Calls restore for every readable entry; restore owns the job's memory
- * (owner.sid, committer, props strings, files and their array) whatever it returns.  Damaged
+ * (owner.sid, committer, reply strings, props strings, files and their array) whatever it
+ * returns.  Damaged
  * entries are renamed to *.bad, logged with ERR and skipped: S_OK unless the directory is
  * unreadable.  Entries marked final are not loaded: they are removed, or given to pending when
  * they cannot be yet (store_delete() later). */
@@ -313,8 +346,8 @@ void notify_job_restored(struct engine_job *job, BOOL delivered);
 /* Frees what the job's bookkeeping holds; called when the job is destroyed, no lock held. */
 void notify_free_job(struct job_notify *notify);
 
-/* Transports (http.c, localfile.c) move the bytes of one file of a job.  The engine's worker
- * thread calls them with no lock held and reads the result fields afterwards. */
+/* Transports (http.c, localfile.c, upload.c) move the bytes of one file of a job.  The engine's
+ * worker thread calls them with no lock held and reads the result fields afterwards. */
 struct transfer
 {
     /* Set by the engine before transport_download(). */
@@ -349,6 +382,17 @@ struct transfer
     const WCHAR *protocol;          /* static "http", "https" or "file" */
     WCHAR *response_headers;        /* malloc'd: status line and header lines of the last HTTP
                                      * response as received, up to its empty line; NULL if none */
+
+    /* Uploads (transport_upload()).  There offset is what the server acknowledged, known_size
+     * and validator the size and last write time of the local file when it was first sent (a
+     * change is an error), and total and transferred what they are for downloads. */
+    const WCHAR *local_name;        /* the file to send */
+    BOOL foreground;                /* the largest fragments from the start */
+    struct upload_session session;  /* the session to go on in; the transport updates it */
+    ULONGLONG host_down_since;      /* clock_ticks() since when the Host-Id cannot be reached,
+                                     * 0 while it can; the transport updates it */
+    WCHAR *reply_url;               /* set: malloc'd BITS-Reply-URL of the Ack that made the
+                                     * upload whole, or NULL */
 };
 
 /* localfile.c.  Downloads remote_name into temp_file from offset on, by the transport its scheme
@@ -374,6 +418,22 @@ HRESULT localfile_commit(const WCHAR *temp_name, const WCHAR *local_name,
                          const FILETIME *remote_time);
 /* S_OK also when the file is already gone. */
 HRESULT localfile_delete(const WCHAR *temp_name);
+/* The whole file, CoTaskMemAlloc'd (NULL when empty); BG_E_TOO_LARGE, with the size, when it
+ * has more than limit bytes. */
+HRESULT localfile_read(const WCHAR *path, UINT64 limit, BYTE **data, UINT64 *size);
+
+/* upload.c: the BITS upload protocol ([MC-BUP], wire-and-tools.md §2), one step of an upload
+ * job at a time, as transport_download() does a download (progress, abort, result fields).
+ * UPLOAD_SEND opens a session unless transfer->session has one, and sends local_name from
+ * offset on until the server has all of it (an empty file is closed at once); UPLOAD_CLOSE
+ * and UPLOAD_CANCEL end the session.  The session left ends up in transfer->session. */
+enum upload_step
+{
+    UPLOAD_SEND,
+    UPLOAD_CLOSE,
+    UPLOAD_CANCEL,
+};
+HRESULT transport_upload(struct transfer *transfer, enum upload_step step);
 
 /* The transports behind transport_download(), and what they share (localfile.c). */
 HRESULT http_download(struct transfer *transfer);       /* http.c: http:// and https:// */
@@ -387,6 +447,47 @@ BOOL transfer_transient(DWORD error);
 HRESULT transfer_write(struct transfer *transfer, const void *data, DWORD size);
 /* Empties temp_file: transferred 0, restarted TRUE (the remote file changed). */
 HRESULT transfer_restart(struct transfer *transfer);
+
+/* http.c: the HTTP/1.1 client of the transports (our Winsock one for plain http:// without a
+ * proxy, WinHTTP otherwise), for one worker thread.  A failure to talk to the server is
+ * recorded in the transfer the client was made for (transfer_fail()); a status is the
+ * caller's to judge. */
+#define HTTP_STATUS_HRESULT(status) ((HRESULT)(0x80190000 | (status)))  /* BG_E_HTTP_ERROR_xxx */
+struct http_response
+{
+    DWORD status;
+    int minor;                      /* HTTP/1.<minor> */
+    BOOL bad;                       /* a header we cannot read */
+    UINT64 length;                  /* Content-Length, BG_SIZE_UNKNOWN when absent */
+    BOOL has_range;                 /* Content-Range "bytes first-last/size" */
+    BOOL unsatisfied;               /* Content-Range of a 416: only the size */
+    UINT64 first, last, size;       /* size BG_SIZE_UNKNOWN when the server does not know it */
+    BOOL encoded;                   /* a content or transfer coding we cannot undo */
+    BOOL chunked;                   /* Transfer-Encoding: chunked */
+    BOOL close;                     /* Connection: close */
+    BOOL keep_alive;                /* Connection: keep-alive */
+    char etag[128];
+    char modified[64];
+    char *location;                 /* malloc'd */
+    char *head;                     /* malloc'd: the head as received, for http_header() */
+};
+struct http_conn;
+void http_response_init(struct http_response *resp);
+void http_response_clear(struct http_response *resp);
+/* The value of the first header called name, blanks trimmed; FALSE when there is none or it
+ * does not fit in size characters. */
+BOOL http_header(const struct http_response *resp, const char *name, char *value, size_t size);
+/* wire-and-tools.md §1.7: whether an HTTP status is a transient error. */
+BOOL http_status_transient(DWORD status);
+HRESULT http_conn_create(struct transfer *transfer, struct http_conn **conn);
+void http_conn_free(struct http_conn *conn);
+/* Sends method to url with CRLF-separated extra header lines (and the job's custom headers),
+ * and with a body of size bytes unless body is NULL, then reads the head of the answer into
+ * resp; redirects are not followed.  Call http_conn_end() when done with the answer. */
+HRESULT http_conn_send(struct http_conn *conn, const WCHAR *url, const WCHAR *method,
+                       const WCHAR *headers, const void *body, DWORD size,
+                       struct http_response *resp);
+void http_conn_end(struct http_conn *conn);
 
 /* security.c: who calls and what they may do (behaviour.md §9).  Outside a COM call the caller
  * is the service itself. */
@@ -439,5 +540,13 @@ HRESULT error_describe(HRESULT code, DWORD language, WCHAR **text);
 /* An IBackgroundCopyError for that error of the job, which it keeps referenced. */
 HRESULT error_create(struct engine_job *job, const struct job_error *error,
                      IBackgroundCopyError **out);
+
+/* Peer caching, BITS 3.0's and deprecated since 4.0: all its methods answer S_FALSE.
+ * peercache.c: the manager's IBitsPeerCacheAdministration, AddRef'd; its QueryInterface is the
+ * manager's (manager_query()). */
+HRESULT peercache_query(void **out);
+/* enum.c: a new empty IEnumBitsPeerCacheRecords or IEnumBitsPeers, by iid; S_FALSE, as every
+ * method of theirs answers, or a failure. */
+HRESULT enum_empty_create(REFIID iid, void **out);
 
 #endif /* QMGR_PRIVATE_H */

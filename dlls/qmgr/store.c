@@ -55,9 +55,14 @@
  *     caller of that Complete, who gets the files the load saves; without it, the owner),
  *     NOTIFIED u32 (only in TRANSFERRED or ERROR: the notification of this entry into the
  *     state was delivered, so the load does not deliver it again, behaviour.md §6.7), then
- *     one tag per struct job_props member but notify_iface (callbacks are not persistent,
- *     behaviour.md §6; CERT is has + location + by_hash + 20-byte hash), then one FILE per
- *     file in job order.
+ *     for upload jobs (struct upload_session, struct job_reply; each absent when unset) the
+ *     upload session: UPLOAD_SESSION string (BITS-Session-Id), UPLOAD_HOST string
+ *     (BITS-Host-Id) and UPLOAD_HOST_TIMEOUT u32 (its fallback timeout in seconds, ~0:
+ *     never), and the reply: REPLY_URL, REPLY_TEMP and REPLY_VALIDATOR strings, REPLY_TIME
+ *     FILETIME; then one tag per struct job_props member but notify_iface (callbacks are not
+ *     persistent, behaviour.md §6; CERT is has + location + by_hash + 20-byte hash), then one
+ *     FILE per file in job order.  The bytes of an upload that the server acknowledged are
+ *     the transferred size of its FILE.
  *
  * FILE holds a nested field list: REMOTE and LOCAL strings (required), TEMP string, SIZES u64
  * total + u64 transferred, FLAGS u32 (1 completed, 2 validated), VALIDATOR string,
@@ -91,6 +96,8 @@ enum tag
 {
     T_ID = 1, T_TYPE, T_STATE, T_COMMITTING, T_OWNER_SID, T_INTEGRITY, T_ELEVATION, T_TIMES,
     T_ERROR_COUNT, T_ERROR, T_PROTOCOL, T_ACTIVE_MS, T_REPLY_PROGRESS, T_COMMITTER, T_NOTIFIED,
+    T_UPLOAD_SESSION, T_UPLOAD_HOST, T_UPLOAD_HOST_TIMEOUT, T_REPLY_URL, T_REPLY_TEMP,
+    T_REPLY_VALIDATOR, T_REPLY_TIME,
     T_DISPLAY_NAME = 32, T_DESCRIPTION, T_PRIORITY, T_NOTIFY_FLAGS, T_RETRY_DELAY,
     T_NO_PROGRESS_TIMEOUT, T_PROXY_USAGE, T_PROXY_LIST, T_PROXY_BYPASS_LIST, T_NOTIFY_PROGRAM,
     T_NOTIFY_PARAMETERS, T_REPLY_FILE_NAME, T_FILE_ACL_FLAGS, T_PEER_CACHING_FLAGS,
@@ -495,6 +502,17 @@ HRESULT store_serialize(const struct store_job *job, ULONGLONG counter, BYTE **o
     put_u32_raw(&w, 16);
     put_u64_raw(&w, job->reply_progress.BytesTotal);
     put_u64_raw(&w, job->reply_progress.BytesTransferred);
+    if (job->session.id[0]) put_string(&w, T_UPLOAD_SESSION, job->session.id);
+    if (job->session.host[0])
+    {
+        put_string(&w, T_UPLOAD_HOST, job->session.host);
+        put_u32(&w, T_UPLOAD_HOST_TIMEOUT, job->session.host_timeout);
+    }
+    put_string(&w, T_REPLY_URL, job->reply.url);
+    put_string(&w, T_REPLY_TEMP, job->reply.temp_name);
+    if (job->reply.validator[0]) put_string(&w, T_REPLY_VALIDATOR, job->reply.validator);
+    if (filetime_u64(&job->reply.remote_time))
+        put_u64(&w, T_REPLY_TIME, filetime_u64(&job->reply.remote_time));
     put_props(&w, &job->props);
     for (i = 0; i < job->file_count; i++) put_file(&w, job->files[i]);
     if (w.failed)
@@ -649,6 +667,19 @@ static HRESULT get_string(const BYTE *data, DWORD size, WCHAR **out)
     return S_OK;
 }
 
+/* A string field into an array of size characters, terminator included. */
+static HRESULT get_fixed_string(const BYTE *data, DWORD size, WCHAR *out, size_t count)
+{
+    WCHAR *str = NULL;
+    HRESULT hr;
+
+    hr = get_string(data, size, &str);
+    if (SUCCEEDED(hr) && wcslen(str) >= count) hr = E_FAIL;
+    if (SUCCEEDED(hr)) wcscpy(out, str);
+    free(str);
+    return hr;
+}
+
 static HRESULT get_sid(const BYTE *data, DWORD size, PSID *out)
 {
     free(*out);             /* a repeated field: the last one wins */
@@ -674,6 +705,8 @@ static void free_parsed(struct store_job *job)
 
     free(job->owner.sid);
     free(job->committer);
+    free(job->reply.url);
+    free(job->reply.temp_name);
     free(props->display_name);
     free(props->description);
     free(props->proxy_list);
@@ -694,7 +727,6 @@ static HRESULT parse_file(const BYTE *data, DWORD size, struct job_file **out)
 {
     struct reader r = { data, size };
     struct job_file *file;
-    WCHAR *validator = NULL;
     const BYTE *value;
     DWORD tag, len;
     BOOL bad = FALSE, sizes = FALSE;
@@ -711,9 +743,7 @@ static HRESULT parse_file(const BYTE *data, DWORD size, struct job_file **out)
         case F_LOCAL: hr = get_string(value, len, &file->local_name); break;
         case F_TEMP: hr = get_string(value, len, &file->temp_name); break;
         case F_VALIDATOR:
-            hr = get_string(value, len, &validator);
-            if (SUCCEEDED(hr) && wcslen(validator) >= ARRAYSIZE(file->validator)) hr = E_FAIL;
-            if (SUCCEEDED(hr)) wcscpy(file->validator, validator);
+            hr = get_fixed_string(value, len, file->validator, ARRAYSIZE(file->validator));
             break;
         case F_SIZES:
             if (len != 16) { hr = E_FAIL; break; }
@@ -734,7 +764,6 @@ static HRESULT parse_file(const BYTE *data, DWORD size, struct job_file **out)
             break;
         }
     }
-    free(validator);
     if (SUCCEEDED(hr) && (bad || !sizes || !file->remote_name || !file->local_name
             || (file->bytes_total != BG_SIZE_UNKNOWN
                 && file->bytes_transferred > file->bytes_total)))
@@ -828,6 +857,23 @@ static HRESULT parse_payload(const BYTE *data, DWORD size, struct store_job *job
             if (len != 16) { hr = E_FAIL; break; }
             job->reply_progress.BytesTotal = get_u64_raw(value);
             job->reply_progress.BytesTransferred = get_u64_raw(value + 8);
+            break;
+        case T_UPLOAD_SESSION:
+            hr = get_fixed_string(value, len, job->session.id, ARRAYSIZE(job->session.id));
+            break;
+        case T_UPLOAD_HOST:
+            hr = get_fixed_string(value, len, job->session.host, ARRAYSIZE(job->session.host));
+            break;
+        case T_UPLOAD_HOST_TIMEOUT: GET_U32(job->session.host_timeout); break;
+        case T_REPLY_URL: hr = get_string(value, len, &job->reply.url); break;
+        case T_REPLY_TEMP: hr = get_string(value, len, &job->reply.temp_name); break;
+        case T_REPLY_VALIDATOR:
+            hr = get_fixed_string(value, len, job->reply.validator,
+                                  ARRAYSIZE(job->reply.validator));
+            break;
+        case T_REPLY_TIME:
+            if (len != 8) hr = E_FAIL;
+            else set_filetime(&job->reply.remote_time, get_u64_raw(value));
             break;
         case T_DISPLAY_NAME: hr = get_string(value, len, &props->display_name); break;
         case T_DESCRIPTION: hr = get_string(value, len, &props->description); break;

@@ -92,11 +92,11 @@ static const struct command commands[] =
     { L"/SETTRANSFERPOLICY", 2, -1, NULL, op_settransferpolicy, 0 },
     { L"/GETHTTPMETHOD", 1, 1, NULL, op_gethttpmethod, 0 },
     { L"/SETHTTPMETHOD", 2, 2, NULL, op_sethttpmethod, 0 },
+    { L"/PEERCACHING", 1, 3, cmd_peercaching, NULL, 0 },
+    { L"/CACHE", 1, 3, cmd_cache, NULL, 0 },
+    { L"/PEERS", 1, 1, cmd_peers, NULL, 0 },
     /* Known to Windows' bitsadmin but not offered here: they fail with E_NOTIMPL. */
     { L"/UTIL", 0, -1, NULL, NULL, 0 },
-    { L"/PEERCACHING", 0, -1, NULL, NULL, 0 },
-    { L"/CACHE", 0, -1, NULL, NULL, 0 },
-    { L"/PEERS", 0, -1, NULL, NULL, 0 },
     { L"/SETHELPERTOKEN", 0, -1, NULL, NULL, 0 },
     { L"/SETHELPERTOKENFLAGS", 0, -1, NULL, NULL, 0 },
     { L"/GETHELPERTOKENSID", 0, -1, NULL, NULL, 0 },
@@ -188,8 +188,11 @@ static const WCHAR usage[] =
     L"/SETCLIENTCERTIFICATEBYID <job> <store location> <store name> <hex SHA-1 hash>\n"
     L"/SETCLIENTCERTIFICATEBYNAME <job> <store location> <store name> <subject name>\n"
     L"\n"
-    L"Not available in this version: /UTIL, /PEERCACHING, /CACHE, /PEERS and the\n"
-    L"helper token commands.\n";
+    L"/PEERCACHING /HELP, /CACHE /HELP, /PEERS /HELP\n"
+    L"                                       The BITS 3.0 peer cache of the computer\n"
+    L"                                       (deprecated since BITS 4.0)\n"
+    L"\n"
+    L"Not available in this version: /UTIL and the helper token commands.\n";
 
 int usage_error(const WCHAR *format, ...)
 {

@@ -100,6 +100,11 @@ int op_takeownership(struct context *ctx, const struct command *cmd, IBackground
 /* transfer.c */
 int cmd_transfer(struct context *ctx, const struct command *cmd, int argc, WCHAR **argv);
 
+/* peers.c: the peer-caching groups of wire-and-tools.md §3.6 */
+int cmd_peercaching(struct context *ctx, const struct command *cmd, int argc, WCHAR **argv);
+int cmd_cache(struct context *ctx, const struct command *cmd, int argc, WCHAR **argv);
+int cmd_peers(struct context *ctx, const struct command *cmd, int argc, WCHAR **argv);
+
 /* props.c: the /GET* and /SET* commands, one job_op each, and the parsers they share */
 BOOL parse_priority(const WCHAR *text, BG_JOB_PRIORITY *priority);
 BOOL parse_acl_flags(const WCHAR *text, DWORD *flags);
