@@ -139,6 +139,7 @@ struct run
     WCHAR *http_method;
     WCHAR *proxy_list;
     WCHAR *proxy_bypass_list;
+    struct job_credential credentials[AUTH_TARGETS][AUTH_SCHEMES];
 };
 
 static struct
@@ -412,6 +413,24 @@ HRESULT engine_init(void)
     return S_OK;
 }
 
+void engine_clear_credential(struct job_credential *credential)
+{
+    if (credential->password) SecureZeroMemory(credential->password,
+                                               wcslen(credential->password) * sizeof(WCHAR));
+    free(credential->user);
+    free(credential->password);
+    memset(credential, 0, sizeof(*credential));
+}
+
+static void free_credentials(struct job_credential credentials[AUTH_TARGETS][AUTH_SCHEMES])
+{
+    unsigned int target, scheme;
+
+    for (target = 0; target < AUTH_TARGETS; target++)
+        for (scheme = 0; scheme < AUTH_SCHEMES; scheme++)
+            engine_clear_credential(&credentials[target][scheme]);
+}
+
 static void run_addref(struct run *run)
 {
     InterlockedIncrement(&run->refcount);
@@ -427,6 +446,7 @@ static void run_release(struct run *run)
     free(run->http_method);
     free(run->proxy_list);
     free(run->proxy_bypass_list);
+    free_credentials(run->credentials);
     free(run->transfer.final_url);
     free(run->transfer.response_headers);
     if (run->done) CloseHandle(run->done);
@@ -541,6 +561,7 @@ void engine_free_owner(struct job_owner *owner)
 
 static void free_props(struct job_props *props)
 {
+    free_credentials(props->credentials);
     free(props->display_name);
     free(props->description);
     free(props->proxy_list);
@@ -2560,6 +2581,25 @@ static HRESULT copy_string(const WCHAR *src, WCHAR **dst)
     return *dst ? S_OK : E_OUTOFMEMORY;
 }
 
+/* The credentials a transfer answers challenges with; dst is empty, and stays so on failure. */
+static HRESULT copy_credentials(const struct job_credential src[AUTH_TARGETS][AUTH_SCHEMES],
+                                struct job_credential dst[AUTH_TARGETS][AUTH_SCHEMES])
+{
+    unsigned int target, scheme;
+    HRESULT hr = S_OK;
+
+    for (target = 0; target < AUTH_TARGETS; target++)
+        for (scheme = 0; scheme < AUTH_SCHEMES && SUCCEEDED(hr); scheme++)
+        {
+            dst[target][scheme].set = src[target][scheme].set;
+            hr = copy_string(src[target][scheme].user, &dst[target][scheme].user);
+            if (SUCCEEDED(hr))
+                hr = copy_string(src[target][scheme].password, &dst[target][scheme].password);
+        }
+    if (FAILED(hr)) free_credentials(dst);
+    return hr;
+}
+
 /* Job lock held.  A run of that kind for the file: copies of everything the transfer needs.
  * A reply run has the reply file name as its local name, and the reply's URL and temporary
  * file. */
@@ -2596,6 +2636,7 @@ static struct run *create_run(struct engine_job *job, struct job_file *file, enu
     if (SUCCEEDED(hr)) hr = copy_string(props->custom_headers, &run->custom_headers);
     if (SUCCEEDED(hr)) hr = copy_string(props->proxy_list, &run->proxy_list);
     if (SUCCEEDED(hr)) hr = copy_string(props->proxy_bypass_list, &run->proxy_bypass_list);
+    if (SUCCEEDED(hr)) hr = copy_credentials(props->credentials, run->credentials);
     if (SUCCEEDED(hr) && !run->done) hr = HRESULT_FROM_WIN32(GetLastError());
     if (FAILED(hr))
     {
@@ -2610,6 +2651,7 @@ static struct run *create_run(struct engine_job *job, struct job_file *file, enu
     transfer->known_size = *counts.total;
     memcpy(transfer->validator, counts.validator, sizeof(transfer->validator));
     transfer->custom_headers = run->custom_headers;
+    transfer->credentials = run->credentials;
     transfer->http_method = run->http_method;
     transfer->proxy_usage = props->proxy_usage;
     transfer->proxy_list = run->proxy_list;

@@ -17,6 +17,7 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <winhttp.h>
+#include <wincrypt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -107,6 +108,9 @@ struct http_conn
     BOOL wsa;                       /* WSAStartup() done */
     struct sock sock;
     BYTE *buffer;                   /* socket reads: HTTP_BUFFER_SIZE bytes */
+    WCHAR *auth[AUTH_TARGETS];      /* "Authorization: ..." and "Proxy-Authorization: ..." lines
+                                     * sent with every request once a challenge asked for them */
+    BOOL auth_tried[AUTH_TARGETS];  /* answered once: a second challenge is the failure */
 };
 
 void http_response_init(struct http_response *resp)
@@ -1616,10 +1620,135 @@ static BOOL is_redirect(DWORD status)
 /* Sends method to conn->url with extra header lines and a body unless body is NULL, and reads
  * the head of the answer; with follow, it follows redirects as the job's policy allows
  * (wire-and-tools.md §1.5).  Any failure is recorded; a status is the caller's to judge. */
+/* ---- Authentication (wire-and-tools.md §1.9, behaviour.md §9.5) ----
+ *
+ * A 401 or 407 is answered once, with the job's credentials for that target and a scheme the
+ * challenge offers; the header then goes with every later request of the connection, and a
+ * second challenge is the failure the caller reports (BG_E_HTTP_ERROR_401 or _407).  Basic is
+ * answered here, on both clients, as a header.  Digest, NTLM, Negotiate and Passport are not
+ * answered yet: their challenges stay failures. */
+
+static void clear_auth(struct http_conn *conn)
+{
+    unsigned int i;
+
+    for (i = 0; i < AUTH_TARGETS; i++)
+    {
+        if (conn->auth[i]) SecureZeroMemory(conn->auth[i], wcslen(conn->auth[i]) * sizeof(WCHAR));
+        free(conn->auth[i]);
+        conn->auth[i] = NULL;
+        conn->auth_tried[i] = FALSE;
+    }
+}
+
+/* Whether a challenge header (WWW-Authenticate or Proxy-Authenticate, any of them) offers the
+ * scheme: a token at the start of a challenge, which is the value's start or follows a comma
+ * (parameters of a challenge are name=value, never a bare token). */
+static BOOL offers_scheme(const struct http_response *resp, const char *header, const char *scheme)
+{
+    size_t name_len = strlen(header), scheme_len = strlen(scheme);
+    const char *line, *end, *p;
+
+    for (line = resp->head ? strchr(resp->head, '\n') : NULL; line; line = strchr(line, '\n'))
+    {
+        line++;
+        end = line + strcspn(line, "\r\n");
+        if (end == line) break;
+        if (_strnicmp(line, header, name_len) || line[name_len] != ':') continue;
+        for (p = line + name_len + 1; p < end; p++)
+        {
+            while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) p++;
+            if ((size_t)(end - p) >= scheme_len && !_strnicmp(p, scheme, scheme_len)
+                    && (p + scheme_len == end || p[scheme_len] == ' ' || p[scheme_len] == ','))
+                return TRUE;
+            p += strcspn(p, ",");
+            if (p >= end) break;
+        }
+    }
+    return FALSE;
+}
+
+/* "Authorization: Basic <base64 of user:password in UTF-8>" (RFC 7617), or the proxy's. */
+static WCHAR *basic_header(unsigned int target, const struct job_credential *credential)
+{
+    static const WCHAR *const names[AUTH_TARGETS] = { L"Authorization", L"Proxy-Authorization" };
+    WCHAR *pair = NULL, *encoded = NULL, *line = NULL;
+    char *utf8 = NULL;
+    DWORD chars = 0;
+    size_t len;
+    int bytes;
+
+    len = wcslen(credential->user) + 1 + wcslen(credential->password) + 1;
+    if (!(pair = malloc(len * sizeof(WCHAR)))) return NULL;
+    swprintf(pair, len, L"%ls:%ls", credential->user, credential->password);
+    bytes = WideCharToMultiByte(CP_UTF8, 0, pair, -1, NULL, 0, NULL, NULL);
+    if (bytes > 0 && (utf8 = malloc(bytes)))
+        WideCharToMultiByte(CP_UTF8, 0, pair, -1, utf8, bytes, NULL, NULL);
+    if (utf8 && CryptBinaryToStringW((BYTE *)utf8, bytes - 1,
+                                     CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, NULL, &chars)
+            && (encoded = malloc(chars * sizeof(WCHAR)))
+            && CryptBinaryToStringW((BYTE *)utf8, bytes - 1,
+                                    CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, encoded, &chars))
+    {
+        len = wcslen(names[target]) + wcslen(encoded) + 16;
+        if ((line = malloc(len * sizeof(WCHAR))))
+            swprintf(line, len, L"%ls: Basic %ls\r\n", names[target], encoded);
+    }
+    if (utf8) SecureZeroMemory(utf8, bytes);
+    SecureZeroMemory(pair, wcslen(pair) * sizeof(WCHAR));
+    if (encoded) SecureZeroMemory(encoded, wcslen(encoded) * sizeof(WCHAR));
+    free(utf8);
+    free(pair);
+    free(encoded);
+    return line;
+}
+
+/* After a 401 or 407: TRUE when the request is to be sent again with credentials. */
+static BOOL answer_challenge(struct http_conn *conn, const struct http_response *resp)
+{
+    unsigned int target = resp->status == 401 ? BG_AUTH_TARGET_SERVER - 1
+                                              : BG_AUTH_TARGET_PROXY - 1;
+    const char *header = resp->status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate";
+    const struct job_credential *basic;
+
+    if (conn->auth_tried[target] || !conn->transfer->credentials) return FALSE;
+    conn->auth_tried[target] = TRUE;
+    basic = &conn->transfer->credentials[target][BG_AUTH_SCHEME_BASIC - 1];
+    if (!basic->set || !basic->user || !basic->password || !offers_scheme(resp, header, "Basic"))
+    {
+        TRACE("no credentials for the %s challenge\n", header);
+        return FALSE;
+    }
+    free(conn->auth[target]);
+    conn->auth[target] = basic_header(target, basic);
+    TRACE("answering the %s challenge with Basic credentials\n", header);
+    return conn->auth[target] != NULL;
+}
+
+/* The caller's headers and the authorization lines, in one malloc'd string; NULL when there
+ * is nothing to add to headers (then *out is headers itself). */
+static WCHAR *add_auth_headers(struct http_conn *conn, const WCHAR *headers, const WCHAR **out)
+{
+    size_t len = headers ? wcslen(headers) : 0;
+    unsigned int i;
+    WCHAR *all;
+
+    *out = headers;
+    if (!conn->auth[0] && !conn->auth[1]) return NULL;
+    for (i = 0; i < AUTH_TARGETS; i++) if (conn->auth[i]) len += wcslen(conn->auth[i]);
+    if (!(all = malloc((len + 1) * sizeof(WCHAR)))) return NULL;
+    wcscpy(all, headers ? headers : L"");
+    for (i = 0; i < AUTH_TARGETS; i++) if (conn->auth[i]) wcscat(all, conn->auth[i]);
+    *out = all;
+    return all;
+}
+
 static HRESULT http_request(struct http_conn *conn, const WCHAR *method, const WCHAR *headers,
                             const void *body, DWORD size, BOOL follow,
                             struct http_response *resp)
 {
+    const WCHAR *sent;
+    WCHAR *all;
     ULONG flags = conn->transfer->security_flags;
     HRESULT redirect_failed = HRESULT_FROM_WIN32(ERROR_WINHTTP_REDIRECT_FAILED);
     unsigned int hops;
@@ -1643,8 +1772,11 @@ static HRESULT http_request(struct http_conn *conn, const WCHAR *method, const W
             conn->raw = !url.secure && !conn->proxy;
             TRACE("%s %s%s\n", debugstr_w(method), debugstr_w(conn->url),
                   conn->raw ? "" : " through WinHTTP");
-            hr = conn->raw ? sock_request(conn, method, &url, headers, body, size, resp)
-                           : winhttp_request(conn, method, &url, headers, body, size, resp);
+            all = add_auth_headers(conn, headers, &sent);
+            hr = conn->raw ? sock_request(conn, method, &url, sent, body, size, resp)
+                           : winhttp_request(conn, method, &url, sent, body, size, resp);
+            if (all) SecureZeroMemory(all, wcslen(all) * sizeof(WCHAR));
+            free(all);
             if (FAILED(hr)) hr = http_fail(conn, hr);
         }
         url_free(&url);
@@ -1654,6 +1786,12 @@ static HRESULT http_request(struct http_conn *conn, const WCHAR *method, const W
             return http_fail_response(conn,
                                       HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE),
                                       "unreadable headers");
+        if ((resp->status == 401 || resp->status == 407) && answer_challenge(conn, resp))
+        {
+            http_end_response(conn);
+            hops--;                     /* the same request again, not a redirect */
+            continue;
+        }
         if (!follow || !is_redirect(resp->status) || !resp->location) return S_OK;
 
         if ((flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW)
@@ -1675,6 +1813,7 @@ static HRESULT http_request(struct http_conn *conn, const WCHAR *method, const W
         free(conn->url);
         conn->url = next;
         conn->redirected = TRUE;
+        clear_auth(conn);               /* credentials go to the host that asked for them */
     }
 }
 
@@ -1968,6 +2107,7 @@ static void conn_cleanup(struct http_conn *conn)
     free(conn->session_proxy);
     free(conn->session_bypass);
     free(conn->url);
+    clear_auth(conn);
 }
 
 HRESULT http_download(struct transfer *transfer)

@@ -645,6 +645,8 @@ static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
     props->cert_by_hash = FALSE;
     memset(props->cert_hash, 0, sizeof(props->cert_hash));
     props->stored_credentials = 0;
+    for (i = 0; i < AUTH_TARGETS * AUTH_SCHEMES; i++)
+        engine_clear_credential(&props->credentials[i / AUTH_SCHEMES][i % AUTH_SCHEMES]);
     engine_job_commit(job->engine_job);
     for (i = 0; i < ARRAYSIZE(freed); i++) free(freed[i]);
     engine_free_owner(&owner);      /* the old one */
@@ -780,20 +782,96 @@ static HRESULT WINAPI job_GetReplyFileName(IBackgroundCopyJob5 *iface, LPWSTR *n
     return get_string(job, offsetof(struct job_props, reply_file_name), NULL, name);
 }
 
+/* Learn, SetCredentials: the limits of BG_BASIC_CREDENTIALS, terminators not counted. */
+#define CREDENTIAL_USER_MAX     300
+#define CREDENTIAL_PASSWORD_MAX 65536
+
+static HRESULT check_auth_pair(BG_AUTH_TARGET target, BG_AUTH_SCHEME scheme)
+{
+    if ((unsigned int)target - 1 >= AUTH_TARGETS) return BG_E_INVALID_AUTH_TARGET;
+    if ((unsigned int)scheme - 1 >= AUTH_SCHEMES) return BG_E_INVALID_AUTH_SCHEME;
+    return S_OK;
+}
+
+/* Job lock for a change of the credentials: only their owner sets them (behaviour.md §9.5: "in
+ * the context of the job's owner"), not even an administrator. */
+static HRESULT lock_for_credentials(struct job *job, struct job_props **props)
+{
+    HRESULT hr;
+
+    *props = NULL;
+    hr = security_check_job_access(job->engine_job, TRUE);
+    if (FAILED(hr)) return hr;
+    return engine_job_lock_for_change(job->engine_job, props);
+}
+
+/* Learn, SetCredentials: one credential per target and scheme, replaced when set again, kept
+ * for the job's life; Basic and Digest need a user name and a password, the other schemes take
+ * neither for the logged-on user's credentials.  No method reads them back. */
 static HRESULT WINAPI job_SetCredentials(IBackgroundCopyJob5 *iface,
                                          BG_AUTH_CREDENTIALS *credentials)
 {
-    FIXME("job %p, credentials %p: needs the transfer engine\n",
-          impl_from_IBackgroundCopyJob5(iface), credentials);
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    struct job_credential *slot, value = { TRUE, NULL, NULL };
+    const WCHAR *user, *password;
+    struct job_props *props;
+    HRESULT hr;
+
+    TRACE("job %p, credentials %p\n", job, credentials);
+    if (!credentials) return E_INVALIDARG;
+    hr = check_auth_pair(credentials->Target, credentials->Scheme);
+    if (FAILED(hr)) return hr;
+    user = credentials->Credentials.Basic.UserName;
+    password = credentials->Credentials.Basic.Password;
+    TRACE("target %u, scheme %u, user %s\n", credentials->Target, credentials->Scheme,
+          debugstr_w(user));
+    if (user && wcslen(user) > CREDENTIAL_USER_MAX) return BG_E_USERNAME_TOO_LARGE;
+    if (password && wcslen(password) > CREDENTIAL_PASSWORD_MAX) return BG_E_PASSWORD_TOO_LARGE;
+    if ((credentials->Scheme == BG_AUTH_SCHEME_BASIC || credentials->Scheme == BG_AUTH_SCHEME_DIGEST)
+            && (!user || !password))
+        return E_INVALIDARG;
+    if ((user && !(value.user = _wcsdup(user)))
+            || (password && !(value.password = _wcsdup(password))))
+    {
+        engine_clear_credential(&value);
+        return E_OUTOFMEMORY;
+    }
+    hr = lock_for_credentials(job, &props);
+    if (FAILED(hr))
+    {
+        engine_clear_credential(&value);
+        return hr;
+    }
+    slot = &props->credentials[credentials->Target - 1][credentials->Scheme - 1];
+    engine_clear_credential(slot);
+    *slot = value;
+    engine_job_commit(job->engine_job);
+    return S_OK;
 }
 
+/* Learn, RemoveCredentials: S_FALSE when the job has none for that target and scheme. */
 static HRESULT WINAPI job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_TARGET target,
                                             BG_AUTH_SCHEME scheme)
 {
-    FIXME("job %p, target %u, scheme %u: needs the transfer engine\n",
-          impl_from_IBackgroundCopyJob5(iface), target, scheme);
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    struct job_credential *slot;
+    struct job_props *props;
+    HRESULT hr;
+
+    TRACE("job %p, target %u, scheme %u\n", job, target, scheme);
+    hr = check_auth_pair(target, scheme);
+    if (FAILED(hr)) return hr;
+    hr = lock_for_credentials(job, &props);
+    if (FAILED(hr)) return hr;
+    slot = &props->credentials[target - 1][scheme - 1];
+    if (!slot->set)
+    {
+        engine_job_unlock(job->engine_job);
+        return S_FALSE;
+    }
+    engine_clear_credential(slot);
+    engine_job_commit(job->engine_job);
+    return S_OK;
 }
 
 /* behaviour.md §2.1, §2.2: the new names follow the rules of AddFile; the search is

@@ -73,6 +73,18 @@ struct job_owner
     BOOL elevated;
 };
 
+/* IBackgroundCopyJob2::SetCredentials (behaviour.md §9.5): one credential per target and
+ * scheme, indexed [Target - 1][Scheme - 1].  User and password are NULL together for the
+ * implicit credentials of NTLM, Negotiate and Passport (the logged-on user). */
+#define AUTH_TARGETS    2       /* BG_AUTH_TARGET_SERVER, BG_AUTH_TARGET_PROXY */
+#define AUTH_SCHEMES    5       /* BG_AUTH_SCHEME_BASIC .. BG_AUTH_SCHEME_PASSPORT */
+struct job_credential
+{
+    BOOL set;
+    WCHAR *user;
+    WCHAR *password;
+};
+
 /* What a client sets on a job (IBackgroundCopyJob..Job5, JobHttpOptions..3).  job.c checks the
  * values and writes them between engine_job_lock_for_change() and engine_job_commit(); the
  * engine owns the memory.  Strings are malloc'd, NULL when not set. */
@@ -100,6 +112,7 @@ struct job_props
     BOOL high_performance;
     UINT64 max_download_size;
     BG_AUTH_TARGET stored_credentials;  /* 0 when not enabled */
+    struct job_credential credentials[AUTH_TARGETS][AUTH_SCHEMES];  /* Job2 SetCredentials */
     DWORD notification_interval;    /* milliseconds */
     WCHAR *custom_headers;          /* HttpOptions from here */
     BOOL headers_write_only;
@@ -184,6 +197,8 @@ struct engine_job;
 HRESULT engine_init(void);
 void engine_shutdown(void);
 void engine_free_owner(struct job_owner *owner);
+/* Frees a credential's strings (the password wiped first) and marks it not set. */
+void engine_clear_credential(struct job_credential *credential);
 /* Creates a SUSPENDED job in the queue and returns a reference to it; consumes owner. */
 HRESULT engine_create_job(const WCHAR *name, BG_JOB_TYPE type, struct job_owner *owner,
                           struct engine_job **job);
@@ -358,6 +373,8 @@ struct transfer
     WCHAR validator[128];           /* ETag (or Last-Modified) seen by the earlier attempt, or "";
                                      * the transport updates it */
     const WCHAR *custom_headers;    /* HttpOptions: CRLF-separated, or NULL */
+    /* SetCredentials' credentials, answered to a 401 or 407 challenge; may be NULL. */
+    const struct job_credential (*credentials)[AUTH_SCHEMES];
     const WCHAR *http_method;       /* NULL: GET */
     BG_JOB_PROXY_USAGE proxy_usage;
     const WCHAR *proxy_list;

@@ -66,7 +66,13 @@
  *
  * FILE holds a nested field list: REMOTE and LOCAL strings (required), TEMP string, SIZES u64
  * total + u64 transferred, FLAGS u32 (1 completed, 2 validated), VALIDATOR string,
- * REMOTE_TIME FILETIME.  A job has at most STORE_MAX_FILES files and an entry at most
+ * REMOTE_TIME FILETIME.
+ *
+ * CREDENTIAL (tag 80, one per credential SetCredentials set) holds a nested field list:
+ * TARGET and SCHEME u32 (required, valid BG_AUTH_TARGET and BG_AUTH_SCHEME values), USER
+ * string, PASSWORD bytes: the UTF-16LE password sealed with CryptProtectData for the machine,
+ * so the entry never holds it in clear text.  A password that does not unseal (an entry
+ * copied from another machine) drops that credential, not the job.  A job has at most STORE_MAX_FILES files and an entry at most
  * STORE_MAX_SIZE bytes: every string is bounded already (job.c, file.c).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
@@ -75,6 +81,7 @@
 
 #include "qmgr_private.h"
 #include <aclapi.h>
+#include <dpapi.h>
 #include <sddl.h>
 #include <shlobj.h>
 
@@ -105,8 +112,10 @@ enum tag
     T_MAX_DOWNLOAD_SIZE, T_STORED_CREDENTIALS, T_NOTIFICATION_INTERVAL, T_CUSTOM_HEADERS,
     T_HEADERS_WRITE_ONLY, T_SECURITY_FLAGS, T_HTTP_METHOD, T_CERT, T_CERT_STORE_NAME,
     T_CERT_SUBJECT,
+    T_CREDENTIAL = 80,
     T_FILE = 96,
     F_REMOTE = 1, F_LOCAL, F_TEMP, F_SIZES, F_FLAGS, F_VALIDATOR, F_REMOTE_TIME,
+    C_TARGET = 1, C_SCHEME, C_USER, C_PASSWORD,
 };
 
 #define FILE_COMPLETED  1
@@ -424,6 +433,42 @@ static void put_file(struct writer *w, const struct job_file *file)
     end_nested(w, at);
 }
 
+/* The credentials of SetCredentials, their passwords sealed (see the header). */
+static void put_credentials(struct writer *w, const struct job_props *props)
+{
+    const struct job_credential *credential;
+    DATA_BLOB clear, sealed;
+    unsigned int target, scheme;
+    size_t at;
+
+    for (target = 0; target < AUTH_TARGETS; target++)
+        for (scheme = 0; scheme < AUTH_SCHEMES; scheme++)
+        {
+            credential = &props->credentials[target][scheme];
+            if (!credential->set) continue;
+            at = begin_nested(w, T_CREDENTIAL);
+            put_u32(w, C_TARGET, target + 1);
+            put_u32(w, C_SCHEME, scheme + 1);
+            put_string(w, C_USER, credential->user);
+            if (credential->password)
+            {
+                clear.pbData = (BYTE *)credential->password;
+                clear.cbData = (DWORD)(wcslen(credential->password) * sizeof(WCHAR));
+                if (!CryptProtectData(&clear, L"BITS job credential", NULL, NULL, NULL,
+                                      CRYPTPROTECT_UI_FORBIDDEN | CRYPTPROTECT_LOCAL_MACHINE,
+                                      &sealed))
+                {
+                    ERR("cannot seal a password, error %lu\n", GetLastError());
+                    w->failed = TRUE;
+                    return;
+                }
+                put_field(w, C_PASSWORD, sealed.pbData, sealed.cbData);
+                LocalFree(sealed.pbData);
+            }
+            end_nested(w, at);
+        }
+}
+
 static void put_props(struct writer *w, const struct job_props *props)
 {
     put_string(w, T_DISPLAY_NAME, props->display_name);
@@ -460,6 +505,7 @@ static void put_props(struct writer *w, const struct job_props *props)
     put_bytes(w, props->cert_hash, sizeof(props->cert_hash));
     put_string(w, T_CERT_STORE_NAME, props->cert_store_name);
     put_string(w, T_CERT_SUBJECT, props->cert_subject);
+    put_credentials(w, props);
 }
 
 HRESULT store_serialize(const struct store_job *job, ULONGLONG counter, BYTE **out, DWORD *out_size)
@@ -718,9 +764,79 @@ static void free_parsed(struct store_job *job)
     free(props->http_method);
     free(props->cert_store_name);
     free(props->cert_subject);
+    for (i = 0; i < AUTH_TARGETS * AUTH_SCHEMES; i++)
+        engine_clear_credential(&props->credentials[i / AUTH_SCHEMES][i % AUTH_SCHEMES]);
     for (i = 0; i < job->file_count; i++) free_parsed_file(job->files[i]);
     free(job->files);
     memset(job, 0, sizeof(*job));
+}
+
+/* A sealed password (see the header) back in clear; FALSE when it does not unseal. */
+static BOOL unseal_password(const BYTE *data, DWORD size, WCHAR **out)
+{
+    DATA_BLOB sealed = { size, (BYTE *)data }, clear;
+
+    *out = NULL;
+    if (!CryptUnprotectData(&sealed, NULL, NULL, NULL, NULL, CRYPTPROTECT_UI_FORBIDDEN, &clear))
+        return FALSE;
+    if (!(clear.cbData % sizeof(WCHAR)) && (*out = malloc(clear.cbData + sizeof(WCHAR))))
+    {
+        memcpy(*out, clear.pbData, clear.cbData);
+        (*out)[clear.cbData / sizeof(WCHAR)] = 0;
+    }
+    SecureZeroMemory(clear.pbData, clear.cbData);
+    LocalFree(clear.pbData);
+    return *out != NULL;
+}
+
+static HRESULT parse_credential(const BYTE *data, DWORD size, struct job_props *props)
+{
+    struct job_credential value = { TRUE, NULL, NULL };
+    struct reader r = { data, size };
+    DWORD tag, len, target = 0, scheme = 0;
+    BOOL bad = FALSE, sealed = FALSE, unsealed = TRUE;
+    const BYTE *field;
+    HRESULT hr = S_OK;
+
+    while (SUCCEEDED(hr) && next_field(&r, &tag, &field, &len, &bad))
+    {
+        switch (tag)
+        {
+        case C_TARGET:
+            if (len != 4) hr = E_FAIL;
+            else target = get_u32_raw(field);
+            break;
+        case C_SCHEME:
+            if (len != 4) hr = E_FAIL;
+            else scheme = get_u32_raw(field);
+            break;
+        case C_USER: hr = get_string(field, len, &value.user); break;
+        case C_PASSWORD:
+            free(value.password);
+            sealed = TRUE;
+            unsealed = unseal_password(field, len, &value.password);
+            break;
+        default:
+            break;
+        }
+    }
+    if (SUCCEEDED(hr) && (bad || target - 1 >= AUTH_TARGETS || scheme - 1 >= AUTH_SCHEMES))
+        hr = E_FAIL;
+    if (SUCCEEDED(hr) && sealed && !unsealed)
+    {
+        WARN("a password of target %lu scheme %lu does not unseal: credential dropped\n",
+             target, scheme);
+        engine_clear_credential(&value);
+        return S_OK;
+    }
+    if (FAILED(hr))
+    {
+        engine_clear_credential(&value);
+        return hr;
+    }
+    engine_clear_credential(&props->credentials[target - 1][scheme - 1]);
+    props->credentials[target - 1][scheme - 1] = value;
+    return S_OK;
 }
 
 static HRESULT parse_file(const BYTE *data, DWORD size, struct job_file **out)
@@ -916,6 +1032,7 @@ static HRESULT parse_payload(const BYTE *data, DWORD size, struct store_job *job
             break;
         case T_CERT_STORE_NAME: hr = get_string(value, len, &props->cert_store_name); break;
         case T_CERT_SUBJECT: hr = get_string(value, len, &props->cert_subject); break;
+        case T_CREDENTIAL: hr = parse_credential(value, len, props); break;
         case T_FILE:
             hr = parse_file(value, len, &file);
             if (SUCCEEDED(hr))

@@ -15,6 +15,8 @@
  *                    restart; one whose command line succeeded does not
  *     notifycmd      not a test: the notify command line of notifyrestart, which appends a
  *                    line to a file and exits with the code given
+ *     credentials    SetCredentials' credentials survive a restart and still answer the
+ *                    server's challenge; the entry never holds the password in clear text
  *
  * commitowner and notifyrestart know the entry format of store.c (version 1): its header, its
  * tag-length-value fields and the tag numbers below.
@@ -812,6 +814,84 @@ done:
         CoTaskMemFree(markers[i]);
         CoTaskMemFree(locals[i]);
     }
+    remove_test_dir(dir);
+    bits_test_cleanup();
+    server_stop();
+}
+
+/* ---- credentials ---- */
+
+/* How often the entry holds the bytes of TEXT (UTF-16LE, no terminator). */
+static unsigned int entry_count(const GUID *id, const WCHAR *text)
+{
+    WCHAR path[MAX_PATH];
+    size_t len = wcslen(text) * sizeof(WCHAR);
+    unsigned int found = 0;
+    BYTE *data = NULL;
+    DWORD size = 0, i;
+    HANDLE file;
+
+    bitsctl_entry_path(id, L".bits", path);
+    file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            NULL, OPEN_EXISTING, 0, NULL);
+    ok(file != INVALID_HANDLE_VALUE, "cannot open the entry: %lu\n", GetLastError());
+    if (file == INVALID_HANDLE_VALUE) return 0;
+    size = GetFileSize(file, NULL);
+    if (size != INVALID_FILE_SIZE && (data = malloc(size + 1))
+            && ReadFile(file, data, size, &size, NULL))
+        for (i = 0; i + len <= size; i++) if (!memcmp(data + i, text, len)) found++;
+    free(data);
+    CloseHandle(file);
+    return found;
+}
+
+START_TEST(credentials)
+{
+    static const WCHAR password[] = L"pass-durable-7f3c";
+    IBackgroundCopyJob2 *job2 = NULL;
+    IBackgroundCopyJob *job = NULL;
+    BG_AUTH_CREDENTIALS credentials;
+    WCHAR *dir, *local = NULL;
+    HRESULT hr;
+    GUID id;
+
+    if (!server_start()) return;
+    if (!bits_test_init()) return;
+    dir = make_test_dir(L"credentials");
+    if (!dir) goto done;
+    local = dir_file(dir, L"secret.bin");
+    job = create_transfer_job(L"durable credentials", &id);
+    if (!job) goto done;
+    add_server_file(job, "durable-auth?size=30000&auth=carol:pass-durable-7f3c", local);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(Job2): %#lx\n", hr);
+    if (FAILED(hr)) goto done;
+    memset(&credentials, 0, sizeof(credentials));
+    credentials.Target = BG_AUTH_TARGET_SERVER;
+    credentials.Scheme = BG_AUTH_SCHEME_BASIC;
+    credentials.Credentials.Basic.UserName = (WCHAR *)L"carol";
+    credentials.Credentials.Basic.Password = (WCHAR *)password;
+    hr = IBackgroundCopyJob2_SetCredentials(job2, &credentials);
+    ok(hr == S_OK, "SetCredentials: %#lx\n", hr);
+    IBackgroundCopyJob2_Release(job2);
+    /* Once: in the remote name, where the test server's "auth=" option wants it. */
+    ok(entry_count(&id, password) == 1, "the entry holds the password in clear text\n");
+    ok(entry_count(&id, L"carol") == 2, "the entry does not hold the user name\n");
+
+    if (!restart_service(&job, 1, NULL, NULL)) goto done;
+    hr = IBackgroundCopyManager_GetJob(test_manager, &id, &job);
+    ok(hr == S_OK, "GetJob: %#lx\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume: %#lx\n", hr);
+    ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, WAIT_MS), "state %u after the restart\n",
+            get_job_state(job));
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete: %#lx\n", hr);
+    ok(server_verify_file(local, "durable-auth", 30000), "wrong content\n");
+done:
+    cancel_job(job);
+    CoTaskMemFree(local);
     remove_test_dir(dir);
     bits_test_cleanup();
     server_stop();

@@ -27,4 +27,5 @@ run finaldelete
 run storeacl
 run commitowner
 run notifyrestart
+run credentials
 exit $failed

@@ -9,6 +9,7 @@ extern void func_storeacl(void);
 extern void func_commitowner(void);
 extern void func_notifyrestart(void);
 extern void func_notifycmd(void);
+extern void func_credentials(void);
 
 const struct winetest_unit winetest_testlist[] =
 {
@@ -17,5 +18,6 @@ const struct winetest_unit winetest_testlist[] =
     { "commitowner", func_commitowner },
     { "notifyrestart", func_notifyrestart },
     { "notifycmd", func_notifycmd },
+    { "credentials", func_credentials },
     { NULL, NULL }
 };
