@@ -484,53 +484,6 @@ done:
     CoTaskMemFree(guid_str);
 }
 
-/* Runs the child and returns its exit code, or -1 after reporting a failure to run it. */
-static LONG run_child(const WCHAR *args)
-{
-    PROCESS_INFORMATION pi;
-    STARTUPINFOW si;
-    WCHAR exe[MAX_PATH], *cmdline;
-    DWORD code = 0, wait;
-    size_t len;
-
-    if (!GetModuleFileNameW(NULL, exe, ARRAY_SIZE(exe)))
-    {
-        ok(0, "GetModuleFileName: %lu\n", GetLastError());
-        return -1;
-    }
-    len = wcslen(exe) + wcslen(args) + 4;
-    cmdline = CoTaskMemAlloc(len * sizeof(WCHAR));
-    swprintf(cmdline, len, L"\"%ls\" %ls", exe, args);
-
-    memset(&si, 0, sizeof(si));
-    si.cb = sizeof(si);
-    si.dwFlags = STARTF_USESTDHANDLES;
-    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-    si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
-    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-    SetHandleInformation(si.hStdOutput, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-    SetHandleInformation(si.hStdError, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-    fflush(stdout);
-    if (!CreateProcessW(exe, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi))
-    {
-        ok(0, "CreateProcess(%s): %lu\n", wine_dbgstr_w(cmdline), GetLastError());
-        CoTaskMemFree(cmdline);
-        return -1;
-    }
-    CoTaskMemFree(cmdline);
-    wait = WaitForSingleObject(pi.hProcess, CHILD_TIMEOUT_MS);
-    ok(wait == WAIT_OBJECT_0, "the child did not finish within %u s\n", CHILD_TIMEOUT_MS / 1000);
-    if (wait != WAIT_OBJECT_0)
-    {
-        TerminateProcess(pi.hProcess, 255);
-        WaitForSingleObject(pi.hProcess, 5000);
-    }
-    GetExitCodeProcess(pi.hProcess, &code);
-    CloseHandle(pi.hThread);
-    CloseHandle(pi.hProcess);
-    return wait == WAIT_OBJECT_0 ? (LONG)code : -1;
-}
-
 /* Finds the job named NAME in EnumJobs(0); returns it if there is exactly one. */
 static IBackgroundCopyJob *find_job_by_name(const WCHAR *name, unsigned int *count)
 {
@@ -569,7 +522,6 @@ static void test_child(void)
     BG_JOB_TYPE type;
     unsigned int count;
     ULONG fetched, i;
-    LONG code;
     size_t len;
     GUID id;
     HRESULT hr;
@@ -596,9 +548,8 @@ static void test_child(void)
     args = CoTaskMemAlloc(len * sizeof(WCHAR));
     swprintf(args, len, L"crossprocess child %lu %ls \"%ls\" \"%ls\"", GetCurrentProcessId(),
             guid_str, name, new_name);
-    code = run_child(args);
+    run_child_process(args, FALSE, CHILD_TIMEOUT_MS);
     CoTaskMemFree(args);
-    if (code >= 0) ok(code == 0, "the child reported %ld failures\n", code);
 
     /* What the child changed [test: shared queue]. */
     renamed = concat(name, renamed_suffix);

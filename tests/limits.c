@@ -103,83 +103,13 @@ static void restore_policy(struct policy_value *values, unsigned int count, BOOL
     }
 }
 
-/* This process' token with BUILTIN\Administrators deny-only: the same user, no administrator.
- * NULL after a failure report. */
-static HANDLE make_restricted_token(void)
-{
-    BYTE sid[SECURITY_MAX_SID_SIZE];
-    SID_AND_ATTRIBUTES disable;
-    HANDLE token, restricted = NULL;
-    DWORD size = sizeof(sid);
-
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY
-            | TOKEN_ASSIGN_PRIMARY, &token))
-    {
-        ok(0, "OpenProcessToken: %lu\n", GetLastError());
-        return NULL;
-    }
-    if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, sid, &size))
-        ok(0, "CreateWellKnownSid: %lu\n", GetLastError());
-    else
-    {
-        disable.Sid = sid;
-        disable.Attributes = 0;
-        if (!CreateRestrictedToken(token, 0, 1, &disable, 0, NULL, 0, NULL, &restricted))
-        {
-            ok(0, "CreateRestrictedToken: %lu\n", GetLastError());
-            restricted = NULL;
-        }
-    }
-    CloseHandle(token);
-    return restricted;
-}
-
 /* Runs "limits child TEST LIMIT" as a non-administrator and checks that it had no failures. */
 static void run_child(const char *test, unsigned int limit)
 {
-    PROCESS_INFORMATION pi;
-    STARTUPINFOW si;
-    WCHAR exe[MAX_PATH], cmdline[MAX_PATH + 64];
-    DWORD code = 0, wait;
-    HANDLE token;
-    BOOL started;
+    WCHAR args[64];
 
-    if (!GetModuleFileNameW(NULL, exe, ARRAY_SIZE(exe)))
-    {
-        ok(0, "GetModuleFileName: %lu\n", GetLastError());
-        return;
-    }
-    if (!(token = make_restricted_token())) return;
-    swprintf(cmdline, ARRAY_SIZE(cmdline), L"\"%ls\" limits child %hs %u", exe, test, limit);
-    memset(&si, 0, sizeof(si));
-    si.cb = sizeof(si);
-    si.dwFlags = STARTF_USESTDHANDLES;
-    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-    si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
-    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-    SetHandleInformation(si.hStdOutput, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-    SetHandleInformation(si.hStdError, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-    fflush(stdout);
-    started = CreateProcessAsUserW(token, exe, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &si,
-            &pi);
-    ok(started, "CreateProcessAsUser(%s): %lu\n", wine_dbgstr_w(cmdline), GetLastError());
-    CloseHandle(token);
-    if (!started) return;
-    wait = WaitForSingleObject(pi.hProcess, CHILD_TIMEOUT_MS);
-    ok(wait == WAIT_OBJECT_0, "child %s did not finish within %u s\n", test,
-            CHILD_TIMEOUT_MS / 1000);
-    if (wait != WAIT_OBJECT_0)
-    {
-        TerminateProcess(pi.hProcess, 255);
-        WaitForSingleObject(pi.hProcess, 5000);
-    }
-    else
-    {
-        GetExitCodeProcess(pi.hProcess, &code);
-        ok(code == 0, "child %s reported %lu failures\n", test, code);
-    }
-    CloseHandle(pi.hThread);
-    CloseHandle(pi.hProcess);
+    swprintf(args, ARRAY_SIZE(args), L"limits child %hs %u", test, limit);
+    run_child_process(args, TRUE, CHILD_TIMEOUT_MS);
 }
 
 static HRESULT try_create_job(const WCHAR *tag, IBackgroundCopyJob **job)

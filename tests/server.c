@@ -695,18 +695,25 @@ static BOOL header_value(const char *headers, const char *name, char *out, size_
     return FALSE;
 }
 
+/* The slot of a new entry in a ring of SERVER_LOG_MAX entries (the log or the packets), of
+ * which *COUNT are used from *FIRST on; a full ring drops its oldest entry.  Lock held. */
+static unsigned int ring_push(unsigned int *first, unsigned int *count)
+{
+    if (*count == SERVER_LOG_MAX)
+    {
+        *first = (*first + 1) % SERVER_LOG_MAX;
+        (*count)--;
+    }
+    return (*first + (*count)++) % SERVER_LOG_MAX;
+}
+
 static ULONGLONG log_add(const struct request *req, unsigned int connection)
 {
     struct log_entry *entry;
     ULONGLONG serial;
 
     AcquireSRWLockExclusive(&server.lock);
-    if (server.log_count == SERVER_LOG_MAX)
-    {
-        server.log_first = (server.log_first + 1) % SERVER_LOG_MAX;
-        server.log_count--;
-    }
-    entry = &server.log[(server.log_first + server.log_count++) % SERVER_LOG_MAX];
+    entry = &server.log[ring_push(&server.log_first, &server.log_count)];
     memset(entry, 0, sizeof(*entry));
     serial = entry->serial = ++server.log_next_serial;
     lstrcpynA(entry->request.method, req->method, sizeof(entry->request.method));
@@ -866,12 +873,7 @@ static ULONGLONG packet_add(const struct server_packet *packet)
     ULONGLONG serial;
 
     AcquireSRWLockExclusive(&server.lock);
-    if (server.packet_count == SERVER_LOG_MAX)
-    {
-        server.packet_first = (server.packet_first + 1) % SERVER_LOG_MAX;
-        server.packet_count--;
-    }
-    entry = &server.packets[(server.packet_first + server.packet_count++) % SERVER_LOG_MAX];
+    entry = &server.packets[ring_push(&server.packet_first, &server.packet_count)];
     serial = entry->serial = ++server.packet_next_serial;
     entry->packet = *packet;
     WakeAllConditionVariable(&server.changed);
@@ -1216,6 +1218,110 @@ static BOOL parse_u64(const char *text, UINT64 *value)
     return TRUE;
 }
 
+static BOOL parse_hex(const char *text, UINT64 *value)
+{
+    UINT64 result = 0;
+    unsigned int digits = 0;
+    char c;
+
+    if (!text || _strnicmp(text, "0x", 2)) return FALSE;
+    for (text += 2; *text; text++, digits++)
+    {
+        c = *text;
+        if (digits == 8) return FALSE;
+        if (c >= '0' && c <= '9') result = result * 16 + (c - '0');
+        else if (c >= 'a' && c <= 'f') result = result * 16 + (c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') result = result * 16 + (c - 'A' + 10);
+        else return FALSE;
+    }
+    if (!digits) return FALSE;
+    *value = result;
+    return TRUE;
+}
+
+/* How the value of an option of a /file/ or /upload/ query is read, and the type of its field. */
+enum option_kind
+{
+    OPTION_FLAG,        /* BOOL, set by the bare name; a value is an error */
+    OPTION_NUMBER,      /* UINT64, decimal */
+    OPTION_HEX,         /* UINT64, "0x" and 1 to 8 hex digits */
+    OPTION_STATUS,      /* unsigned int, an HTTP status from 100 to 599 */
+    OPTION_COUNT,       /* unsigned int */
+    OPTION_AUTH,        /* char[SERVER_VALUE_MAX], "user:password" */
+};
+
+struct query_option
+{
+    const char *name;
+    enum option_kind kind;
+    size_t offset;      /* of the field in the options structure */
+    size_t flag;        /* offset of the BOOL telling it was given, or 0 */
+};
+
+/* Parses QUERY, "name" and "name=value" items separated by "&", into OPTS (SIZE bytes, zeroed
+ * first) as the table OPTIONS says; FALSE with a message in ERROR for an unknown name or a bad
+ * value. */
+static BOOL parse_query(const char *query, const struct query_option *options,
+        unsigned int count, void *opts, size_t size, char *error, size_t error_len)
+{
+    char item[SERVER_TARGET_MAX], *value, *field;
+    const struct query_option *option;
+    const char *end;
+    unsigned int i;
+    UINT64 number;
+    size_t len;
+
+    memset(opts, 0, size);
+    while (*query)
+    {
+        end = query + strcspn(query, "&");
+        len = end - query;
+        memcpy(item, query, len);
+        item[len] = 0;
+        query = *end ? end + 1 : end;
+        if (!len) continue;
+        value = strchr(item, '=');
+        if (value) *value++ = 0;
+
+        for (i = 0; i < count; i++)
+            if (!strcmp(item, options[i].name)) break;
+        if (i == count) goto bad;
+        option = &options[i];
+        field = (char *)opts + option->offset;
+        switch (option->kind)
+        {
+        case OPTION_FLAG:
+            if (value) goto bad;
+            *(BOOL *)field = TRUE;
+            break;
+        case OPTION_NUMBER:
+            if (!parse_u64(value, (UINT64 *)field)) goto bad;
+            break;
+        case OPTION_HEX:
+            if (!parse_hex(value, (UINT64 *)field)) goto bad;
+            break;
+        case OPTION_STATUS:
+            if (!parse_u64(value, &number) || number < 100 || number > 599) goto bad;
+            *(unsigned int *)field = (unsigned int)number;
+            break;
+        case OPTION_COUNT:
+            if (!parse_u64(value, &number) || number > UINT_MAX) goto bad;
+            *(unsigned int *)field = (unsigned int)number;
+            break;
+        case OPTION_AUTH:
+            if (!value || !strchr(value, ':') || strlen(value) >= SERVER_VALUE_MAX) goto bad;
+            strcpy(field, value);
+            break;
+        }
+        if (option->flag) *(BOOL *)((char *)opts + option->flag) = TRUE;
+    }
+    return TRUE;
+bad:
+    snprintf(error, error_len, "bad option \"%s%s%s\"", item, value ? "=" : "",
+            value ? value : "");
+    return FALSE;
+}
+
 /* Length of the request head (up to and including its empty line), 0 when incomplete. */
 static size_t head_length(const char *data, size_t len)
 {
@@ -1558,108 +1664,45 @@ static enum send_result send_content(struct body_writer *writer, UINT64 offset, 
 /* ---------------------------------------------------------------------------------------- */
 /* /file/ */
 
+#define FILE_OPTION(name, kind, field) { name, kind, offsetof(struct file_options, field), 0 }
+#define FILE_OPTION_GIVEN(name, kind, field, given) \
+    { name, kind, offsetof(struct file_options, field), offsetof(struct file_options, given) }
+
 static BOOL parse_options(const char *query, struct file_options *opts, char *error,
         size_t error_len)
 {
-    static const struct
+    static const struct query_option options[] =
     {
-        const char *name;
-        size_t offset;
-    }
-    flags[] =
-    {
-        { "norange", offsetof(struct file_options, norange) },
-        { "nolength", offsetof(struct file_options, nolength) },
-        { "chunked", offsetof(struct file_options, chunked) },
-        { "badlength", offsetof(struct file_options, badlength) },
-        { "badrange", offsetof(struct file_options, badrange) },
-        { "badtotal", offsetof(struct file_options, badtotal) },
-        { "coalesce", offsetof(struct file_options, coalesce) },
-        { "changing", offsetof(struct file_options, changing) },
-        { "novalidators", offsetof(struct file_options, novalidators) },
-        { "close", offsetof(struct file_options, close) },
+        FILE_OPTION("norange", OPTION_FLAG, norange),
+        FILE_OPTION("nolength", OPTION_FLAG, nolength),
+        FILE_OPTION("chunked", OPTION_FLAG, chunked),
+        FILE_OPTION("badlength", OPTION_FLAG, badlength),
+        FILE_OPTION("badrange", OPTION_FLAG, badrange),
+        FILE_OPTION("badtotal", OPTION_FLAG, badtotal),
+        FILE_OPTION("coalesce", OPTION_FLAG, coalesce),
+        FILE_OPTION("changing", OPTION_FLAG, changing),
+        FILE_OPTION("novalidators", OPTION_FLAG, novalidators),
+        FILE_OPTION("close", OPTION_FLAG, close),
+        FILE_OPTION("size", OPTION_NUMBER, size),
+        FILE_OPTION_GIVEN("slow", OPTION_NUMBER, slow, has_slow),
+        FILE_OPTION_GIVEN("stall", OPTION_NUMBER, stall, has_stall),
+        FILE_OPTION_GIVEN("drop", OPTION_NUMBER, drop, has_drop),
+        FILE_OPTION("delay", OPTION_NUMBER, delay),
+        FILE_OPTION("status", OPTION_STATUS, status),
+        FILE_OPTION("headstatus", OPTION_STATUS, head_status),
+        FILE_OPTION_GIVEN("times", OPTION_COUNT, times, times_set),
+        FILE_OPTION("auth", OPTION_AUTH, auth),
     };
-    static const struct
-    {
-        const char *name;
-        size_t offset;
-        size_t flag;        /* offset of the BOOL telling it was given, or 0 */
-    }
-    numbers[] =
-    {
-        { "size", offsetof(struct file_options, size), 0 },
-        { "slow", offsetof(struct file_options, slow), offsetof(struct file_options, has_slow) },
-        { "stall", offsetof(struct file_options, stall),
-                offsetof(struct file_options, has_stall) },
-        { "drop", offsetof(struct file_options, drop), offsetof(struct file_options, has_drop) },
-        { "delay", offsetof(struct file_options, delay), 0 },
-    };
-    char item[SERVER_TARGET_MAX], *value;
-    const char *end;
-    unsigned int i;
-    UINT64 number;
-    size_t len;
 
-    memset(opts, 0, sizeof(*opts));
-    while (*query)
-    {
-        end = query + strcspn(query, "&");
-        len = end - query;
-        memcpy(item, query, len);
-        item[len] = 0;
-        query = *end ? end + 1 : end;
-        if (!len) continue;
-        value = strchr(item, '=');
-        if (value) *value++ = 0;
-
-        for (i = 0; i < ARRAY_SIZE(flags); i++)
-            if (!strcmp(item, flags[i].name)) break;
-        if (i < ARRAY_SIZE(flags))
-        {
-            if (value) goto bad;
-            *(BOOL *)((char *)opts + flags[i].offset) = TRUE;
-            continue;
-        }
-        for (i = 0; i < ARRAY_SIZE(numbers); i++)
-            if (!strcmp(item, numbers[i].name)) break;
-        if (i < ARRAY_SIZE(numbers))
-        {
-            if (!parse_u64(value, (UINT64 *)((char *)opts + numbers[i].offset))) goto bad;
-            if (numbers[i].flag) *(BOOL *)((char *)opts + numbers[i].flag) = TRUE;
-            continue;
-        }
-        if (!strcmp(item, "status") || !strcmp(item, "headstatus"))
-        {
-            if (!parse_u64(value, &number) || number < 100 || number > 599) goto bad;
-            if (item[0] == 's') opts->status = (unsigned int)number;
-            else opts->head_status = (unsigned int)number;
-            continue;
-        }
-        if (!strcmp(item, "times"))
-        {
-            if (!parse_u64(value, &number) || number > UINT_MAX) goto bad;
-            opts->times = (unsigned int)number;
-            opts->times_set = TRUE;
-            continue;
-        }
-        if (!strcmp(item, "auth"))
-        {
-            if (!value || !strchr(value, ':') || strlen(value) >= sizeof(opts->auth)) goto bad;
-            strcpy(opts->auth, value);
-            continue;
-        }
-        goto bad;
-    }
+    if (!parse_query(query, options, ARRAY_SIZE(options), opts, sizeof(*opts), error,
+            error_len))
+        return FALSE;
     if ((opts->has_slow && !opts->slow) || opts->delay > 600000)
     {
         snprintf(error, error_len, "slow=0 or delay above 600000");
         return FALSE;
     }
     return TRUE;
-bad:
-    snprintf(error, error_len, "bad option \"%s%s%s\"", item, value ? "=" : "",
-            value ? value : "");
-    return FALSE;
 }
 
 static void base64_encode(const char *in, char *out, size_t out_len)
@@ -2022,117 +2065,39 @@ static BOOL handle_redirect(struct connection *conn, const char *spec)
 /* ---------------------------------------------------------------------------------------- */
 /* /upload/: the BITS upload protocol ([MC-BUP]; wire-and-tools.md §2) */
 
-static BOOL parse_hex(const char *text, UINT64 *value)
-{
-    UINT64 result = 0;
-    unsigned int digits = 0;
-    char c;
-
-    if (!text || _strnicmp(text, "0x", 2)) return FALSE;
-    for (text += 2; *text; text++, digits++)
-    {
-        c = *text;
-        if (digits == 8) return FALSE;
-        if (c >= '0' && c <= '9') result = result * 16 + (c - '0');
-        else if (c >= 'a' && c <= 'f') result = result * 16 + (c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') result = result * 16 + (c - 'A' + 10);
-        else return FALSE;
-    }
-    if (!digits) return FALSE;
-    *value = result;
-    return TRUE;
-}
+#define UPLOAD_OPTION(name, kind, field) \
+    { name, kind, offsetof(struct upload_options, field), 0 }
+#define UPLOAD_OPTION_GIVEN(name, kind, field, given) \
+    { name, kind, offsetof(struct upload_options, field), offsetof(struct upload_options, given) }
 
 static BOOL parse_upload_options(const char *query, struct upload_options *opts, char *error,
         size_t error_len)
 {
-    static const struct
+    static const struct query_option options[] =
     {
-        const char *name;
-        size_t offset;
-        size_t flag;        /* offset of the BOOL telling it was given, or 0 */
-        BOOL hex;
-    }
-    numbers[] =
-    {
-        { "at", offsetof(struct upload_options, at), 0, FALSE },
-        { "code", offsetof(struct upload_options, code),
-                offsetof(struct upload_options, has_code), TRUE },
-        { "context", offsetof(struct upload_options, context),
-                offsetof(struct upload_options, has_context), TRUE },
-        { "lose", offsetof(struct upload_options, lose),
-                offsetof(struct upload_options, has_lose), FALSE },
-        { "maxfragment", offsetof(struct upload_options, maxfragment),
-                offsetof(struct upload_options, has_maxfragment), FALSE },
-        { "maxsize", offsetof(struct upload_options, maxsize),
-                offsetof(struct upload_options, has_maxsize), FALSE },
-        { "drop", offsetof(struct upload_options, drop),
-                offsetof(struct upload_options, has_drop), FALSE },
-        { "rewind", offsetof(struct upload_options, rewind),
-                offsetof(struct upload_options, has_rewind), FALSE },
-        { "stall", offsetof(struct upload_options, stall),
-                offsetof(struct upload_options, has_stall), FALSE },
-        { "delay", offsetof(struct upload_options, delay), 0, FALSE },
-        { "reply", offsetof(struct upload_options, reply),
-                offsetof(struct upload_options, has_reply), FALSE },
-        { "replystatus", offsetof(struct upload_options, reply_status), 0, FALSE },
-        { "replyslow", offsetof(struct upload_options, reply_slow),
-                offsetof(struct upload_options, has_reply_slow), FALSE },
-        { "replystall", offsetof(struct upload_options, reply_stall),
-                offsetof(struct upload_options, has_reply_stall), FALSE },
+        UPLOAD_OPTION("at", OPTION_NUMBER, at),
+        UPLOAD_OPTION_GIVEN("code", OPTION_HEX, code, has_code),
+        UPLOAD_OPTION_GIVEN("context", OPTION_HEX, context, has_context),
+        UPLOAD_OPTION_GIVEN("lose", OPTION_NUMBER, lose, has_lose),
+        UPLOAD_OPTION_GIVEN("maxfragment", OPTION_NUMBER, maxfragment, has_maxfragment),
+        UPLOAD_OPTION_GIVEN("maxsize", OPTION_NUMBER, maxsize, has_maxsize),
+        UPLOAD_OPTION_GIVEN("drop", OPTION_NUMBER, drop, has_drop),
+        UPLOAD_OPTION_GIVEN("rewind", OPTION_NUMBER, rewind, has_rewind),
+        UPLOAD_OPTION_GIVEN("stall", OPTION_NUMBER, stall, has_stall),
+        UPLOAD_OPTION("delay", OPTION_NUMBER, delay),
+        UPLOAD_OPTION_GIVEN("reply", OPTION_NUMBER, reply, has_reply),
+        UPLOAD_OPTION("replystatus", OPTION_NUMBER, reply_status),
+        UPLOAD_OPTION_GIVEN("replyslow", OPTION_NUMBER, reply_slow, has_reply_slow),
+        UPLOAD_OPTION_GIVEN("replystall", OPTION_NUMBER, reply_stall, has_reply_stall),
+        UPLOAD_OPTION("create", OPTION_STATUS, create),
+        UPLOAD_OPTION("fragment", OPTION_STATUS, fragment),
+        UPLOAD_OPTION_GIVEN("times", OPTION_COUNT, times, times_set),
+        UPLOAD_OPTION("auth", OPTION_AUTH, auth),
     };
-    char item[SERVER_TARGET_MAX], *value;
-    const char *end;
-    unsigned int i;
-    UINT64 number;
-    size_t len;
-    BOOL good;
 
-    memset(opts, 0, sizeof(*opts));
-    while (*query)
-    {
-        end = query + strcspn(query, "&");
-        len = end - query;
-        memcpy(item, query, len);
-        item[len] = 0;
-        query = *end ? end + 1 : end;
-        if (!len) continue;
-        value = strchr(item, '=');
-        if (value) *value++ = 0;
-
-        for (i = 0; i < ARRAY_SIZE(numbers); i++)
-            if (!strcmp(item, numbers[i].name)) break;
-        if (i < ARRAY_SIZE(numbers))
-        {
-            UINT64 *field = (UINT64 *)((char *)opts + numbers[i].offset);
-
-            good = numbers[i].hex ? parse_hex(value, field) : parse_u64(value, field);
-            if (!good) goto bad;
-            if (numbers[i].flag) *(BOOL *)((char *)opts + numbers[i].flag) = TRUE;
-            continue;
-        }
-        if (!strcmp(item, "create") || !strcmp(item, "fragment"))
-        {
-            if (!parse_u64(value, &number) || number < 100 || number > 599) goto bad;
-            if (item[0] == 'c') opts->create = (unsigned int)number;
-            else opts->fragment = (unsigned int)number;
-            continue;
-        }
-        if (!strcmp(item, "times"))
-        {
-            if (!parse_u64(value, &number) || number > UINT_MAX) goto bad;
-            opts->times = (unsigned int)number;
-            opts->times_set = TRUE;
-            continue;
-        }
-        if (!strcmp(item, "auth"))
-        {
-            if (!value || !strchr(value, ':') || strlen(value) >= sizeof(opts->auth)) goto bad;
-            strcpy(opts->auth, value);
-            continue;
-        }
-        goto bad;
-    }
+    if (!parse_query(query, options, ARRAY_SIZE(options), opts, sizeof(*opts), error,
+            error_len))
+        return FALSE;
     if (opts->delay > 600000 || (opts->has_reply_slow && !opts->reply_slow)
             || (opts->reply_status && (opts->reply_status < 100 || opts->reply_status > 599)))
     {
@@ -2140,10 +2105,6 @@ static BOOL parse_upload_options(const char *query, struct upload_options *opts,
         return FALSE;
     }
     return TRUE;
-bad:
-    snprintf(error, error_len, "bad option \"%s%s%s\"", item, value ? "=" : "",
-            value ? value : "");
-    return FALSE;
 }
 
 /* "bytes a-b/t" with a <= b < t ("bytes" in any case, blanks around the parts allowed). */

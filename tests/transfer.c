@@ -34,24 +34,10 @@ static IBackgroundCopyJob *create_one_file_job(const WCHAR *tag, const char *spe
     return job;
 }
 
-static BOOL resume_and_wait_at(IBackgroundCopyJob *job, BG_JOB_STATE expected, DWORD *seen,
-        int line)
-{
-    BG_ERROR_CONTEXT context = BG_ERROR_CONTEXT_NONE;
-    HRESULT hr, code = S_OK;
-    BG_JOB_STATE state;
-
-    hr = IBackgroundCopyJob_Resume(job);
-    ok_(__FILE__, line)(hr == S_OK, "Resume: %#lx\n", hr);
-    if (hr != S_OK) return FALSE;
-    state = wait_for_state_seen(job, expected, TRANSFER_TIMEOUT, seen);
-    if (state != expected) get_job_error(job, &context, &code);
-    ok_(__FILE__, line)(state == expected, "state %d, expected %d; error %#lx, context %d\n",
-            state, expected, code, context);
-    return state == expected;
-}
-#define resume_and_wait(job, expected) resume_and_wait_at(job, expected, NULL, __LINE__)
-#define resume_and_wait_seen(job, expected, seen) resume_and_wait_at(job, expected, seen, __LINE__)
+#define resume_and_wait(job, expected) \
+    resume_job_and_wait(job, expected, TRANSFER_TIMEOUT, NULL)
+#define resume_and_wait_seen(job, expected, seen) \
+    resume_job_and_wait(job, expected, TRANSFER_TIMEOUT, seen)
 
 /* Waits until the job is TRANSFERRED, ERROR or SUSPENDED, resuming it at once from
  * TRANSIENT_ERROR instead of waiting for the retry delay (behaviour.md §4.2: Resume overrides

@@ -113,35 +113,21 @@ static IBackgroundCopyJob2 *get_job2(IBackgroundCopyJob *job)
     return job2;
 }
 
-/* Resumes the job and waits for EXPECTED; on another outcome says which state and error. */
-static BOOL resume_and_wait_at(IBackgroundCopyJob *job, BG_JOB_STATE expected, DWORD timeout_ms,
-        DWORD *seen, int line)
+#define resume_and_wait(job, expected, timeout) resume_job_and_wait(job, expected, timeout, NULL)
+
+/* Resumes the job and waits until the server holds a fragment of NAME (stall=), or until the
+ * job is in a state it does not leave by itself, so that a job that never sends one does not
+ * cost the timeout. */
+static BOOL resume_stalled_at(IBackgroundCopyJob *job, const char *name, int line)
 {
     BG_ERROR_CONTEXT context = BG_ERROR_CONTEXT_NONE;
     HRESULT hr, code = S_OK;
+    ULONGLONG deadline;
     BG_JOB_STATE state;
 
     hr = IBackgroundCopyJob_Resume(job);
     ok_(__FILE__, line)(hr == S_OK, "Resume: %#lx\n", hr);
-    if (hr != S_OK) return FALSE;
-    state = wait_for_state_seen(job, expected, timeout_ms, seen);
-    if (state != expected) get_job_error(job, &context, &code);
-    ok_(__FILE__, line)(state == expected, "state %d, expected %d; error %#lx, context %d\n",
-            state, expected, code, context);
-    return state == expected;
-}
-#define resume_and_wait(job, expected, timeout) \
-    resume_and_wait_at(job, expected, timeout, NULL, __LINE__)
-
-/* Waits until the server holds a fragment of NAME (stall=), or until the job is in a state it
- * does not leave by itself, so that a job that never sends one does not cost the timeout. */
-static BOOL wait_stalled_at(IBackgroundCopyJob *job, const char *name, int line)
-{
-    ULONGLONG deadline = GetTickCount64() + STALL_TIMEOUT;
-    BG_ERROR_CONTEXT context = BG_ERROR_CONTEXT_NONE;
-    HRESULT code = S_OK;
-    BG_JOB_STATE state;
-
+    deadline = GetTickCount64() + STALL_TIMEOUT;
     for (;;)
     {
         if (server_wait_stalled(name, 100)) return TRUE;
@@ -156,7 +142,22 @@ static BOOL wait_stalled_at(IBackgroundCopyJob *job, const char *name, int line)
             state, code, context);
     return FALSE;
 }
-#define wait_stalled(job, name) wait_stalled_at(job, name, __LINE__)
+#define resume_stalled(job, name) resume_stalled_at(job, name, __LINE__)
+
+/* Uploads with MinimumRetryDelay at RETRY_DELAY: the server's answers need no retry delay,
+ * but a low one keeps a client that waits anyway in time.  FALSE when the job did not reach
+ * TRANSFERRED; else the Close-Session is checked too. */
+static BOOL upload_retrying_at(IBackgroundCopyJob *job, const char *name, int line)
+{
+    IBackgroundCopyJob_SetMinimumRetryDelay(job, RETRY_DELAY);
+    if (!resume_job_and_wait_at(job, BG_JOB_STATE_TRANSFERRED, RETRY_TIMEOUT, NULL, __FILE__,
+            line))
+        return FALSE;
+    ok_(__FILE__, line)(server_packet_wait(name, "Close-Session", 1, PACKET_TIMEOUT),
+            "no Close-Session\n");
+    return TRUE;
+}
+#define upload_retrying(job, name) upload_retrying_at(job, name, __LINE__)
 
 static void check_complete_at(IBackgroundCopyJob *job, int line)
 {
@@ -494,7 +495,7 @@ static void test_upload(void)
             "file progress before: %s bytes, completed %d\n",
             wine_dbgstr_longlong(file.BytesTransferred), file.Completed);
 
-    if (!resume_and_wait_at(job, BG_JOB_STATE_TRANSFERRED, UPLOAD_TIMEOUT, &seen, __LINE__))
+    if (!resume_job_and_wait(job, BG_JOB_STATE_TRANSFERRED, UPLOAD_TIMEOUT, &seen))
         goto done;
     ok(!(seen & ((1u << BG_JOB_STATE_ERROR) | (1u << BG_JOB_STATE_TRANSIENT_ERROR))),
             "states seen %#lx\n", seen);
@@ -1076,10 +1077,7 @@ static void test_session_not_found(void)
     snprintf(spec, sizeof(spec), "%s?lose=%llu", name, (unsigned long long)size / 2);
     job = create_upload_job(L"upload-lost", BG_JOB_TYPE_UPLOAD, spec, path, NULL);
     if (!job) goto done;
-    /* no retry delay is needed; a low one keeps a client that waits anyway in time */
-    IBackgroundCopyJob_SetMinimumRetryDelay(job, RETRY_DELAY);
-    if (!resume_and_wait(job, BG_JOB_STATE_TRANSFERRED, RETRY_TIMEOUT)) goto done;
-    ok(server_packet_wait(name, "Close-Session", 1, PACKET_TIMEOUT), "no Close-Session\n");
+    if (!upload_retrying(job, name)) goto done;
     ok(server_upload_verify(name, path), "the server's file differs\n");
     server_upload_state(name, &state);
     ok(state.sessions == 2 && state.commits == 1 && !state.open, "%u sessions, %u commits, "
@@ -1124,9 +1122,7 @@ static void test_range_resync(void)
     snprintf(spec, sizeof(spec), "%s?rewind=%llu", name, (unsigned long long)rewind);
     job = create_upload_job(L"upload-rewind", BG_JOB_TYPE_UPLOAD, spec, path, NULL);
     if (!job) goto done;
-    IBackgroundCopyJob_SetMinimumRetryDelay(job, RETRY_DELAY);
-    if (!resume_and_wait(job, BG_JOB_STATE_TRANSFERRED, RETRY_TIMEOUT)) goto done;
-    ok(server_packet_wait(name, "Close-Session", 1, PACKET_TIMEOUT), "no Close-Session\n");
+    if (!upload_retrying(job, name)) goto done;
     check_uploaded(name, path);
     server_upload_state(name, &state);
     ok(state.sessions == 1, "%u sessions\n", state.sessions);
@@ -1173,9 +1169,7 @@ static void test_fragment_too_large(void)
     snprintf(spec, sizeof(spec), "%s?maxfragment=%llu", name, (unsigned long long)limit);
     job = create_upload_job(L"upload-413", BG_JOB_TYPE_UPLOAD, spec, path, NULL);
     if (!job) goto done;
-    IBackgroundCopyJob_SetMinimumRetryDelay(job, RETRY_DELAY);
-    if (!resume_and_wait(job, BG_JOB_STATE_TRANSFERRED, RETRY_TIMEOUT)) goto done;
-    ok(server_packet_wait(name, "Close-Session", 1, PACKET_TIMEOUT), "no Close-Session\n");
+    if (!upload_retrying(job, name)) goto done;
     check_uploaded(name, path);
     for (i = 0; server_packet_get(name, "Fragment", i, &packet); i++)
         if (packet.status == 200)
@@ -1207,9 +1201,7 @@ static void test_dropped_connection(void)
     snprintf(spec, sizeof(spec), "%s?drop=%llu", name, (unsigned long long)size / 3);
     job = create_upload_job(L"upload-drop", BG_JOB_TYPE_UPLOAD, spec, path, NULL);
     if (!job) goto done;
-    IBackgroundCopyJob_SetMinimumRetryDelay(job, RETRY_DELAY);
-    if (!resume_and_wait(job, BG_JOB_STATE_TRANSFERRED, RETRY_TIMEOUT)) goto done;
-    ok(server_packet_wait(name, "Close-Session", 1, PACKET_TIMEOUT), "no Close-Session\n");
+    if (!upload_retrying(job, name)) goto done;
     ok(server_upload_verify(name, path), "the server's file differs\n");
     ok(count_answered(name, "Fragment", 0) == 1, "%u fragments cut\n",
             count_answered(name, "Fragment", 0));
@@ -1244,9 +1236,7 @@ static void test_cancel_in_flight(void)
     snprintf(spec, sizeof(spec), "%s?stall=%llu", name, (unsigned long long)size / 2);
     job = create_upload_job(L"upload-cancel", BG_JOB_TYPE_UPLOAD, spec, path, NULL);
     if (!job) goto done;
-    hr = IBackgroundCopyJob_Resume(job);
-    ok(hr == S_OK, "Resume: %#lx\n", hr);
-    if (!wait_stalled(job, name)) goto done;
+    if (!resume_stalled(job, name)) goto done;
 
     guard = stall_guard_begin(name, GUARD_TIMEOUT);
     start = GetTickCount64();
@@ -1295,9 +1285,7 @@ static void test_suspend_resume(void)
     snprintf(spec, sizeof(spec), "%s?stall=%llu", name, (unsigned long long)size / 2);
     job = create_upload_job(L"upload-suspend", BG_JOB_TYPE_UPLOAD, spec, path, NULL);
     if (!job) goto done;
-    hr = IBackgroundCopyJob_Resume(job);
-    ok(hr == S_OK, "Resume: %#lx\n", hr);
-    if (!wait_stalled(job, name)) goto done;
+    if (!resume_stalled(job, name)) goto done;
 
     guard = stall_guard_begin(name, GUARD_TIMEOUT);
     hr = IBackgroundCopyJob_Suspend(job);
@@ -1335,7 +1323,6 @@ static void test_source_changed(void)
     HANDLE file;
     DWORD written;
     char spec[64];
-    HRESULT hr;
 
     if (!start_server()) return;
     dir = make_test_dir(L"upload-changed");
@@ -1343,9 +1330,7 @@ static void test_source_changed(void)
     snprintf(spec, sizeof(spec), "%s?stall=1", name);
     job = create_upload_job(L"upload-changed", BG_JOB_TYPE_UPLOAD, spec, path, NULL);
     if (!job) goto done;
-    hr = IBackgroundCopyJob_Resume(job);
-    ok(hr == S_OK, "Resume: %#lx\n", hr);
-    if (!wait_stalled(job, name)) goto done;
+    if (!resume_stalled(job, name)) goto done;
 
     /* a client that sent everything in the held fragment has nothing more to read */
     if (server_packet_get(name, "Fragment", server_packet_count(name, "Fragment") - 1, &packet)

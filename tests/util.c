@@ -294,6 +294,105 @@ BOOL get_token_elevation(BOOL *elevated)
     return TRUE;
 }
 
+/* This process' token with BUILTIN\Administrators deny-only; NULL after a failure report. */
+static HANDLE create_restricted_token(void)
+{
+    BYTE sid[SECURITY_MAX_SID_SIZE];
+    SID_AND_ATTRIBUTES disable;
+    HANDLE token, restricted = NULL;
+    DWORD size = sizeof(sid);
+
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY
+            | TOKEN_ASSIGN_PRIMARY, &token))
+    {
+        ok(0, "OpenProcessToken: %lu\n", GetLastError());
+        return NULL;
+    }
+    if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, sid, &size))
+        ok(0, "CreateWellKnownSid: %lu\n", GetLastError());
+    else
+    {
+        disable.Sid = sid;
+        disable.Attributes = 0;
+        if (!CreateRestrictedToken(token, 0, 1, &disable, 0, NULL, 0, NULL, &restricted))
+        {
+            ok(0, "CreateRestrictedToken: %lu\n", GetLastError());
+            restricted = NULL;
+        }
+    }
+    CloseHandle(token);
+    return restricted;
+}
+
+LONG run_child_process(const WCHAR *args, BOOL restricted, DWORD timeout_ms)
+{
+    PROCESS_INFORMATION pi;
+    STARTUPINFOW si;
+    WCHAR exe[MAX_PATH], *cmdline;
+    HANDLE token = NULL;
+    DWORD code = 0, wait, error;
+    BOOL started;
+    size_t len;
+
+    if (!GetModuleFileNameW(NULL, exe, ARRAY_SIZE(exe)))
+    {
+        ok(0, "GetModuleFileName: %lu\n", GetLastError());
+        return -1;
+    }
+    if (restricted)
+    {
+        token = create_restricted_token();
+        if (!token) return -1;
+    }
+    len = wcslen(exe) + wcslen(args) + 4;
+    cmdline = malloc(len * sizeof(WCHAR));
+    if (!cmdline)
+    {
+        ok(0, "out of memory for the command line\n");
+        if (token) CloseHandle(token);
+        return -1;
+    }
+    swprintf(cmdline, len, L"\"%ls\" %ls", exe, args);
+
+    memset(&si, 0, sizeof(si));
+    si.cb = sizeof(si);
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    SetHandleInformation(si.hStdOutput, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+    SetHandleInformation(si.hStdError, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+    fflush(stdout);
+    if (token)
+        started = CreateProcessAsUserW(token, exe, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &si,
+                &pi);
+    else
+        started = CreateProcessW(exe, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+    error = started ? 0 : GetLastError();
+    ok(started, "%s(%s): %lu\n", token ? "CreateProcessAsUser" : "CreateProcess",
+            wine_dbgstr_w(cmdline), error);
+    if (token) CloseHandle(token);
+    free(cmdline);
+    if (!started) return -1;
+
+    wait = WaitForSingleObject(pi.hProcess, timeout_ms);
+    ok(wait == WAIT_OBJECT_0, "child %s did not finish within %lu s\n", wine_dbgstr_w(args),
+            timeout_ms / 1000);
+    if (wait != WAIT_OBJECT_0)
+    {
+        TerminateProcess(pi.hProcess, 255);
+        WaitForSingleObject(pi.hProcess, 5000);
+    }
+    else
+    {
+        GetExitCodeProcess(pi.hProcess, &code);
+        ok(code == 0, "child %s reported %lu failures\n", wine_dbgstr_w(args), code);
+    }
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    return wait == WAIT_OBJECT_0 ? (LONG)code : -1;
+}
+
 BOOL same_object(IUnknown *a, IUnknown *b)
 {
     IUnknown *unk_a = NULL, *unk_b = NULL;
@@ -381,6 +480,23 @@ BG_JOB_STATE wait_for_state_seen(IBackgroundCopyJob *job, BG_JOB_STATE state, DW
 BOOL wait_for_state(IBackgroundCopyJob *job, BG_JOB_STATE state, DWORD timeout_ms)
 {
     return wait_for_state_seen(job, state, timeout_ms, NULL) == state;
+}
+
+BOOL resume_job_and_wait_at(IBackgroundCopyJob *job, BG_JOB_STATE expected, DWORD timeout_ms,
+        DWORD *seen, const char *file, int line)
+{
+    BG_ERROR_CONTEXT context = BG_ERROR_CONTEXT_NONE;
+    HRESULT hr, code = S_OK;
+    BG_JOB_STATE state;
+
+    hr = IBackgroundCopyJob_Resume(job);
+    ok_(file, line)(hr == S_OK, "Resume: %#lx\n", hr);
+    if (hr != S_OK) return FALSE;
+    state = wait_for_state_seen(job, expected, timeout_ms, seen);
+    if (state != expected) get_job_error(job, &context, &code);
+    ok_(file, line)(state == expected, "state %d, expected %d; error %#lx, context %d\n", state,
+            expected, code, context);
+    return state == expected;
 }
 
 BOOL get_file_progress(IBackgroundCopyJob *job, ULONG index, BG_FILE_PROGRESS *progress)

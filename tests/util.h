@@ -72,6 +72,13 @@ BOOL is_admin(void);
 BOOL get_token_integrity(ULONG *level);
 BOOL get_token_elevation(BOOL *elevated);
 
+/* Starts this executable again as "EXE ARGS", ARGS beginning with a unit's name ("limits child
+ * files 2"), and checks that it started, that it finished within timeout_ms (else it is
+ * terminated) and that it exited with 0: a child unit exits with its number of failures.
+ * RESTRICTED starts it with this process' token with BUILTIN\Administrators deny-only: the
+ * same user, no administrator.  Returns the exit code, or -1 after a failure report. */
+LONG run_child_process(const WCHAR *args, BOOL restricted, DWORD timeout_ms);
+
 /* Whether two interface pointers belong to the same COM object (same IUnknown). */
 BOOL same_object(IUnknown *a, IUnknown *b);
 
@@ -102,6 +109,13 @@ BG_JOB_STATE wait_for_state_seen(IBackgroundCopyJob *job, BG_JOB_STATE state, DW
         DWORD *seen);
 /* The same, TRUE when STATE was reached. */
 BOOL wait_for_state(IBackgroundCopyJob *job, BG_JOB_STATE state, DWORD timeout_ms);
+/* Resumes the job and waits for EXPECTED as wait_for_state_seen() does (SEEN may be NULL);
+ * reports a failed Resume, or the state and error reached instead, at FILE:LINE.  TRUE when
+ * the job is in EXPECTED. */
+BOOL resume_job_and_wait_at(IBackgroundCopyJob *job, BG_JOB_STATE expected, DWORD timeout_ms,
+        DWORD *seen, const char *file, int line);
+#define resume_job_and_wait(job, expected, timeout_ms, seen) \
+    resume_job_and_wait_at(job, expected, timeout_ms, seen, __FILE__, __LINE__)
 /* Progress of the file at INDEX (EnumFiles order); FALSE when it cannot be read. */
 BOOL get_file_progress(IBackgroundCopyJob *job, ULONG index, BG_FILE_PROGRESS *progress);
 /* Polls until the file at INDEX has at least BYTES transferred; FALSE after timeout_ms. */
