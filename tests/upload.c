@@ -533,6 +533,51 @@ done:
     remove_test_dir(dir);
 }
 
+/* [MC-BUP] 3.1.5.1 (wire-and-tools.md §2.6): a 401 is answered with the job's credentials
+ * and the packet sent again; without them, or when they are refused, the job fails with
+ * BG_E_HTTP_ERROR_401 (Learn, SetCredentials). */
+static void test_upload_credentials(void)
+{
+    static const char name[] = "upload-auth";
+    static const UINT64 size = 70000;
+    BG_AUTH_CREDENTIALS credentials;
+    IBackgroundCopyJob2 *job2 = NULL;
+    IBackgroundCopyJob *job;
+    WCHAR *dir, *path;
+    HRESULT hr;
+
+    if (!start_server()) return;
+    dir = make_test_dir(L"upload-auth");
+    path = make_source(dir, L"source.bin", "upload-auth-src", size);
+    job = create_upload_job(L"upload-auth", BG_JOB_TYPE_UPLOAD, "upload-auth?auth=dave:up10ad",
+            path, NULL);
+    if (!job || !(job2 = get_job2(job))) goto done;
+    if (!resume_and_wait(job, BG_JOB_STATE_ERROR, UPLOAD_TIMEOUT)) goto done;
+    check_error(job, BG_E_HTTP_ERROR_401, BG_ERROR_CONTEXT_REMOTE_FILE);
+
+    memset(&credentials, 0, sizeof(credentials));
+    credentials.Target = BG_AUTH_TARGET_SERVER;
+    credentials.Scheme = BG_AUTH_SCHEME_BASIC;
+    credentials.Credentials.Basic.UserName = (WCHAR *)L"dave";
+    credentials.Credentials.Basic.Password = (WCHAR *)L"wrong";
+    hr = IBackgroundCopyJob2_SetCredentials(job2, &credentials);
+    ok(hr == S_OK, "SetCredentials: %#lx\n", hr);
+    if (!resume_and_wait(job, BG_JOB_STATE_ERROR, UPLOAD_TIMEOUT)) goto done;
+    check_error(job, BG_E_HTTP_ERROR_401, BG_ERROR_CONTEXT_REMOTE_FILE);
+
+    credentials.Credentials.Basic.Password = (WCHAR *)L"up10ad";
+    hr = IBackgroundCopyJob2_SetCredentials(job2, &credentials);
+    ok(hr == S_OK, "SetCredentials: %#lx\n", hr);
+    if (!resume_and_wait(job, BG_JOB_STATE_TRANSFERRED, UPLOAD_TIMEOUT)) goto done;
+    check_uploaded(name, path);
+    check_complete(job);
+done:
+    if (job2) IBackgroundCopyJob2_Release(job2);
+    cancel_job(job);
+    CoTaskMemFree(path);
+    remove_test_dir(dir);
+}
+
 /* Several MiB: as many fragments as the client likes, in order, byte for byte. */
 static void test_upload_large(void)
 {
@@ -1374,6 +1419,7 @@ START_TEST(upload)
     test_AddFile();
     test_missing_source();
     test_upload();
+    test_upload_credentials();
     test_upload_large();
     test_upload_empty();
     test_reply_methods();

@@ -25,9 +25,10 @@
  * its size and last write time are checked before each fragment (BG_E_LOCAL_FILE_CHANGED,
  * LOCAL_FILE, fatal).
  *
- * Not done: the optional Ping before Create-Session, whose purpose is to answer an
- * authentication challenge early, and credentials (the job has none: a 401 or 407 is fatal);
- * Content-Encoding other than identity, which is all a BITS server accepts.
+ * Authentication: http.c answers a 401 or 407 with the job's credentials and sends the same
+ * packet again (§2.6), as for downloads.  Not done: the optional Ping before Create-Session,
+ * whose purpose is to answer a challenge early; Content-Encoding other than identity, which is
+ * all a BITS server accepts.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 
