@@ -17,6 +17,7 @@ extern void func_peercache(void);
 extern void func_props(void);
 extern void func_ranges(void);
 extern void func_security(void);
+extern void func_tokenopts(void);
 extern void func_transfer(void);
 extern void func_upload(void);
 extern void func_server(void);
@@ -40,5 +41,6 @@ const struct winetest_unit winetest_testlist[] =
     { "peercache", func_peercache },
     { "upload", func_upload },
     { "credentials", func_credentials },
+    { "tokenopts", func_tokenopts },
     { NULL, NULL }
 };

@@ -16,6 +16,12 @@
  * the transport; a worker whose generation is stale records nothing more about the job's state.
  * The scheduler also runs the timers: MinimumRetryDelay and NoProgressTimeout (§4.2).
  *
+ * Parts of files (behaviour.md §2.2, §7.2): a file of AddFileWithRanges keeps its ranges, and
+ * its temporary file is them one after the other, so its bytes transferred say how far each
+ * range got, as for any other file.  An on-demand file (Job5 ON_DEMAND_MODE) has the remote
+ * layout instead, with sets of spans filled and still wanted (RequestFileRanges); its runs go
+ * to http_fill(), and a job whose wanted spans are in but not every byte is SUSPENDED.
+ *
  * Locking (STYLE.md): queue.cs is the manager-level lock and comes first; then at most one
  * job's cs; notify.c's lock may be taken under either.  Job locks are recursive, so the
  * self-locking getters also work with the lock held.  No file or network I/O happens under
@@ -88,6 +94,7 @@ struct engine_job
     struct upload_session session;          /* upload jobs */
     ULONGLONG host_down_since;              /* upload jobs: see struct transfer */
     struct job_props props;
+    struct helper_token helper;     /* IBitsTokenOptions; not persistent, never saved */
     struct job_notify notify;       /* notify.c's */
     ULONG notified_serial;          /* the TRANSFERRED or ERROR whose notification was done */
     struct job_file **files;
@@ -130,6 +137,8 @@ struct run
     LONG generation;
     enum run_kind kind;
     struct job_file *file;
+    BOOL random;                    /* an on-demand file: http_fill() */
+    BG_FILE_RANGE *ranges;          /* malloc'd: the transfer's ranges */
     WCHAR *local_name;              /* malloc'd copies, valid without the lock: for a reply the
                                      * reply file name and the reply's temporary file */
     WCHAR *temp_name;
@@ -270,6 +279,92 @@ static void touch_progress(struct engine_job *job, UINT64 old, UINT64 new)
     if (!job->save_due && (job->unsaved_bytes >= PROGRESS_SAVE_BYTES
             || clock_ticks() - job->progress_saved_at >= PROGRESS_SAVE_MS))
         mark_changed(job);
+}
+
+/* ---- Spans: sorted sets of byte ranges that neither overlap nor touch (on-demand files) ----
+ * Each span ends at InitialOffset + Length, at most ~0, which stands for the end of a file
+ * whose size is not known yet. */
+
+static UINT64 span_end(const BG_FILE_RANGE *span)
+{
+    return span->InitialOffset + span->Length;
+}
+
+static UINT64 spans_sum(const BG_FILE_RANGE *spans, DWORD count)
+{
+    UINT64 sum = 0;
+    DWORD i;
+
+    for (i = 0; i < count; i++) sum += spans[i].Length;
+    return sum;
+}
+
+/* Adds [start, end) to the set, merged with the spans it overlaps or touches. */
+static HRESULT spans_add(BG_FILE_RANGE **set, DWORD *count, UINT64 start, UINT64 end)
+{
+    BG_FILE_RANGE *spans = *set;
+    DWORD first, last;
+
+    if (start >= end) return S_OK;
+    for (first = 0; first < *count && span_end(&spans[first]) < start; first++) ;
+    for (last = first; last < *count && spans[last].InitialOffset <= end; last++) ;
+    if (first == last)
+    {
+        if (!(spans = realloc(spans, (*count + 1) * sizeof(*spans)))) return E_OUTOFMEMORY;
+        memmove(&spans[first + 1], &spans[first], (*count - first) * sizeof(*spans));
+        (*count)++;
+        *set = spans;
+    }
+    else
+    {
+        start = min(start, spans[first].InitialOffset);
+        end = max(end, span_end(&spans[last - 1]));
+        memmove(&spans[first + 1], &spans[last], (*count - last) * sizeof(*spans));
+        *count -= last - first - 1;
+    }
+    spans[first].InitialOffset = start;
+    spans[first].Length = end - start;
+    return S_OK;
+}
+
+/* Takes [start, end) out of the set. */
+static HRESULT spans_remove(BG_FILE_RANGE **set, DWORD *count, UINT64 start, UINT64 end)
+{
+    BG_FILE_RANGE *spans = *set;
+    UINT64 first, last;
+    DWORD i;
+
+    for (i = 0; i < *count; i++)
+    {
+        first = spans[i].InitialOffset;
+        last = span_end(&spans[i]);
+        if (last <= start || first >= end) continue;
+        if (first < start && last > end)
+        {
+            /* The middle goes: two spans remain. */
+            if (!(spans = realloc(spans, (*count + 1) * sizeof(*spans)))) return E_OUTOFMEMORY;
+            memmove(&spans[i + 2], &spans[i + 1], (*count - i - 1) * sizeof(*spans));
+            (*count)++;
+            *set = spans;
+            spans[i].Length = start - first;
+            spans[i + 1].InitialOffset = end;
+            spans[i + 1].Length = last - end;
+            return S_OK;
+        }
+        if (first < start) spans[i].Length = start - first;
+        else if (last > end)
+        {
+            spans[i].InitialOffset = end;
+            spans[i].Length = last - end;
+        }
+        else
+        {
+            memmove(&spans[i], &spans[i + 1], (*count - i - 1) * sizeof(*spans));
+            (*count)--;
+            i--;
+        }
+    }
+    return S_OK;
 }
 
 static HRESULT save_wait(struct engine_job *job);
@@ -439,6 +534,7 @@ static void run_addref(struct run *run)
 static void run_release(struct run *run)
 {
     if (InterlockedDecrement(&run->refcount)) return;
+    free(run->ranges);
     free(run->local_name);
     free(run->temp_name);
     free(run->remote_name);
@@ -587,6 +683,10 @@ static void free_file(struct job_file *file)
     free(file->local_name);
     free(file->temp_name);
     free(file->response_headers);
+    free(file->ranges);
+    free(file->filled);
+    free(file->wanted);
+    free(file->fresh);
     free(file);
 }
 
@@ -603,6 +703,7 @@ static void destroy_job(struct engine_job *job)
     free(job->files);
     free_reply(&job->reply);
     free_props(&job->props);
+    security_free_helper_token(&job->helper);
     engine_free_owner(&job->owner);
     free(job->committer);
     DeleteCriticalSection(&job->cs);
@@ -1092,7 +1193,10 @@ static BOOL finish_commit(struct engine_job *job)
             }
             continue;
         }
-        if (!finished || size != file->bytes_total)
+        /* An on-demand file has its full size before it has every byte. */
+        if (!finished || size != file->bytes_total
+                || (job->props.on_demand && !file->ranges
+                    && file->bytes_transferred != file->bytes_total))
         {
             hr = localfile_delete(file->temp_name);
             if (FAILED(hr)) WARN("cannot delete %s, hr %#lx\n", debugstr_w(file->temp_name), hr);
@@ -1143,6 +1247,27 @@ static BOOL check_temp(WCHAR **temp_name, UINT64 total, UINT64 *transferred, WCH
     TRACE("%s holds %I64u bytes, saved %I64u\n", debugstr_w(*temp_name), size, *transferred);
     *transferred = size;
     return TRUE;
+}
+
+/* Loading: check_temp() of an on-demand file, whose temporary file has the remote layout:
+ * what the store says is filled, as far as the file reaches. */
+static BOOL check_filled(struct job_file *file)
+{
+    UINT64 size = 0, transferred = file->bytes_transferred;
+
+    if (!file->temp_name || !file_exists(file->temp_name, &size))
+    {
+        if (file->temp_name)
+            WARN("%s is gone, the file starts again\n", debugstr_w(file->temp_name));
+        free(file->temp_name);
+        file->temp_name = NULL;
+        file->filled_count = 0;
+        file->validator[0] = 0;
+    }
+    else if (FAILED(spans_remove(&file->filled, &file->filled_count, size, ~(UINT64)0)))
+        file->filled_count = 0;
+    file->bytes_transferred = spans_sum(file->filled, file->filled_count);
+    return file->bytes_transferred != transferred;
 }
 
 /* store_load()'s callback, before the scheduler runs: the job back in the queue, with the
@@ -1236,8 +1361,13 @@ static HRESULT restore_job(struct store_job *saved)
     {
         struct job_file *file = job->files[i];
 
-        if (!file->completed && check_temp(&file->temp_name, file->bytes_total,
-                                           &file->bytes_transferred, file->validator))
+        if (file->completed) continue;
+        if (job->props.on_demand && !file->ranges)
+        {
+            if (check_filled(file)) changed = TRUE;
+        }
+        else if (check_temp(&file->temp_name, file->bytes_total, &file->bytes_transferred,
+                            file->validator))
             changed = TRUE;
     }
     if (job->type == BG_JOB_TYPE_UPLOAD_REPLY
@@ -1820,6 +1950,232 @@ HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO
     return hr;
 }
 
+/* behaviour.md §2.2, §8: MaxRangesPerFile binds the callers MaxFilesPerJob binds. */
+HRESULT engine_add_file_ranges(struct engine_job *job, const BG_FILE_INFO *info, DWORD count,
+                               const BG_FILE_RANGE *ranges)
+{
+    struct job_file *file;
+    struct policy policy;
+    ULONG max_files = 0;
+    HRESULT hr;
+
+    hr = localfile_check_destination(info->LocalName);
+    if (FAILED(hr)) return hr;
+    if (!security_caller_exempt())
+    {
+        policy_get(&policy);
+        if (count > policy.ranges_per_file) return BG_E_TOO_MANY_RANGES_IN_FILE;
+        max_files = policy.files_per_job;
+    }
+    if (!(file = create_file(info))) return E_OUTOFMEMORY;
+    if (!(file->ranges = malloc(count * sizeof(*ranges))))
+    {
+        free_file(file);
+        return E_OUTOFMEMORY;
+    }
+    memcpy(file->ranges, ranges, count * sizeof(*ranges));
+    file->range_count = count;
+    hr = append_files(job, &file, 1, max_files);
+    if (FAILED(hr)) free_file(file);
+    return hr;
+}
+
+/* Job lock held: the file is transferred on demand (struct job_file). */
+static BOOL is_random(struct engine_job *job, const struct job_file *file)
+{
+    assert(job_lock_held(job));
+    return job->props.on_demand && !file->ranges;
+}
+
+BOOL engine_job_started(struct engine_job *job)
+{
+    ULONG i;
+
+    assert(job_lock_held(job));
+    if (job->active) return TRUE;
+    for (i = 0; i < job->file_count; i++)
+        if (job->files[i]->temp_name || job->files[i]->completed) return TRUE;
+    return FALSE;
+}
+
+/* Job lock held.  The bytes of an on-demand file at [start, end) of its temporary file are in
+ * (transfer_progress()): they count, are no longer wanted, and FileRangesTransferred is due. */
+static void fill_span(struct engine_job *job, struct job_file *file, UINT64 start, UINT64 end)
+{
+    BOOL notify = !!(job->props.notify_flags & BG_NOTIFY_FILE_RANGES_TRANSFERRED);
+    HRESULT hr;
+
+    hr = spans_add(&file->filled, &file->filled_count, start, end);
+    if (SUCCEEDED(hr)) hr = spans_remove(&file->wanted, &file->wanted_count, start, end);
+    if (SUCCEEDED(hr) && notify) hr = spans_add(&file->fresh, &file->fresh_count, start, end);
+    /* Bytes not recorded are only fetched again. */
+    if (FAILED(hr)) WARN("cannot record bytes %I64u-%I64u, hr %#lx\n", start, end, hr);
+    file->bytes_transferred = spans_sum(file->filled, file->filled_count);
+    if (notify) notify_job_event(job);
+}
+
+struct job_file *engine_take_fresh_ranges(struct engine_job *job, BG_FILE_RANGE **ranges,
+                                          DWORD *count)
+{
+    struct job_file *file;
+    ULONG i;
+
+    assert(job_lock_held(job));
+    for (i = 0; i < job->file_count; i++)
+    {
+        file = job->files[i];
+        if (!file->fresh_count) continue;
+        if (!ranges) return file;
+        *ranges = file->fresh;
+        *count = file->fresh_count;
+        file->fresh = NULL;
+        file->fresh_count = 0;
+        return file;
+    }
+    if (ranges)
+    {
+        *ranges = NULL;
+        *count = 0;
+    }
+    return NULL;
+}
+
+/* Job lock held.  Learn File6: the file meets the requirements of an on-demand job. */
+static HRESULT check_random_access(struct engine_job *job, const struct job_file *file)
+{
+    if (job->type != BG_JOB_TYPE_DOWNLOAD || file->ranges || job->props.dynamic_content
+            || job->props.http_method
+            || (_wcsnicmp(file->remote_name, L"http://", 7)
+                && _wcsnicmp(file->remote_name, L"https://", 8)))
+        return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+    return S_OK;
+}
+
+/* Only an on-demand file has a use for the position: the other files are fetched from their
+ * first missing byte on, in order, so that their temporary file is one piece and a resume
+ * needs no more than its size (behaviour.md §10). */
+HRESULT engine_update_position(struct engine_job *job, struct job_file *file, UINT64 offset)
+{
+    struct job_props *props;
+    HRESULT hr;
+
+    hr = engine_job_lock_for_change(job, &props);
+    if (FAILED(hr)) return hr;
+    hr = check_random_access(job, file);
+    if (FAILED(hr) || file->position == offset)
+    {
+        engine_job_unlock(job);
+        return hr;
+    }
+    file->position = offset;
+    engine_job_commit(job);
+    return S_OK;
+}
+
+HRESULT engine_request_ranges(struct engine_job *job, struct job_file *file, DWORD count,
+                              const BG_FILE_RANGE *ranges)
+{
+    struct job_props *props;
+    UINT64 end;
+    HRESULT hr;
+    DWORD i;
+
+    hr = engine_job_lock_for_change(job, &props);
+    if (FAILED(hr)) return hr;
+    hr = check_random_access(job, file);
+    for (i = 0; SUCCEEDED(hr) && i < count; i++)
+    {
+        end = ranges[i].Length == BG_LENGTH_TO_EOF ? ranges[i].InitialOffset
+                                                   : span_end(&ranges[i]);
+        if (file->bytes_total != BG_SIZE_UNKNOWN && end > file->bytes_total)
+            hr = BG_E_INVALID_RANGE;
+    }
+    if (FAILED(hr) || !is_random(job, file))
+    {
+        engine_job_unlock(job);
+        return hr;
+    }
+    for (i = 0; SUCCEEDED(hr) && i < count; i++)
+    {
+        end = ranges[i].Length == BG_LENGTH_TO_EOF ? ~(UINT64)0 : span_end(&ranges[i]);
+        if (file->bytes_total != BG_SIZE_UNKNOWN) end = min(end, file->bytes_total);
+        hr = spans_add(&file->wanted, &file->wanted_count, ranges[i].InitialOffset, end);
+    }
+    /* [doc] what is there already is not fetched again. */
+    for (i = 0; SUCCEEDED(hr) && i < file->filled_count; i++)
+        hr = spans_remove(&file->wanted, &file->wanted_count, file->filled[i].InitialOffset,
+                          span_end(&file->filled[i]));
+    TRACE("job %s: %lu spans wanted, hr %#lx\n", debugstr_guid(&job->id), file->wanted_count, hr);
+    engine_job_commit(job);
+    return hr;
+}
+
+/* Job lock held.  The remote spans a file of AddFileWithRanges holds: its first transferred
+ * bytes, taken range by range.  The one range that may run to the end of the file (it overlaps
+ * any range after it) has what the total leaves to it. */
+static HRESULT ranged_spans(const struct job_file *file, BG_FILE_RANGE **set, DWORD *count)
+{
+    UINT64 left = file->bytes_transferred, to_eof = file->bytes_total, length;
+    const BG_FILE_RANGE *range;
+    HRESULT hr = S_OK;
+    DWORD i;
+
+    if (!left) return S_OK;
+    for (i = 0; i < file->range_count; i++)
+        if (file->ranges[i].Length != BG_LENGTH_TO_EOF) to_eof -= file->ranges[i].Length;
+    for (i = 0; SUCCEEDED(hr) && left && i < file->range_count; i++)
+    {
+        range = &file->ranges[i];
+        length = min(left, range->Length == BG_LENGTH_TO_EOF ? to_eof : range->Length);
+        hr = spans_add(set, count, range->InitialOffset, range->InitialOffset + length);
+        left -= length;
+    }
+    return hr;
+}
+
+/* Job lock held.  The spans an on-demand file holds, or the first bytes of another one. */
+static HRESULT filled_spans(struct engine_job *job, const struct job_file *file,
+                            BG_FILE_RANGE **set, DWORD *count)
+{
+    HRESULT hr;
+
+    hr = check_random_access(job, file);
+    if (FAILED(hr)) return hr;
+    if (!is_random(job, file)) return spans_add(set, count, 0, file->bytes_transferred);
+    if (!file->filled_count) return S_OK;
+    if (!(*set = malloc(file->filled_count * sizeof(**set)))) return E_OUTOFMEMORY;
+    memcpy(*set, file->filled, file->filled_count * sizeof(**set));
+    *count = file->filled_count;
+    return S_OK;
+}
+
+HRESULT engine_filled_ranges(struct engine_job *job, struct job_file *file, DWORD *count,
+                             BG_FILE_RANGE **ranges)
+{
+    BG_FILE_RANGE *spans = NULL;
+    DWORD span_count = 0;
+    HRESULT hr;
+
+    *count = 0;
+    *ranges = NULL;
+    EnterCriticalSection(&job->cs);
+    /* The bytes of a file of AddFileWithRanges, in the remote file's terms [inferred]. */
+    if (file->ranges) hr = ranged_spans(file, &spans, &span_count);
+    else hr = filled_spans(job, file, &spans, &span_count);
+    LeaveCriticalSection(&job->cs);
+    if (SUCCEEDED(hr) && span_count)
+    {
+        if (!(*ranges = CoTaskMemAlloc(span_count * sizeof(*spans)))) hr = E_OUTOFMEMORY;
+        else
+        {
+            memcpy(*ranges, spans, span_count * sizeof(*spans));
+            *count = span_count;
+        }
+    }
+    free(spans);
+    return hr;
+}
+
 /* A running transfer of the file keeps the name it started with; the next attempt takes the
  * new one (behaviour.md §2.1: the change takes effect at the next Resume). */
 HRESULT engine_set_remote_name(struct engine_job *job, struct job_file *file, const WCHAR *name)
@@ -1934,6 +2290,7 @@ HRESULT engine_set_validation_state(struct engine_job *job, struct job_file *fil
     file->bytes_transferred = 0;
     file->validator[0] = 0;
     memset(&file->remote_time, 0, sizeof(file->remote_time));
+    file->filled_count = file->fresh_count = 0;
     temp_name = file->temp_name;
     file->temp_name = NULL;
     protocol = !_wcsnicmp(file->remote_name, L"http", 4) ? L"http" : L"file";
@@ -1955,15 +2312,36 @@ HRESULT engine_set_validation_state(struct engine_job *job, struct job_file *fil
     return S_OK;
 }
 
-/* Job lock held.  The first file still to transfer, or NULL when all are in. */
+/* Job lock held.  Whether the file has something to transfer: its missing bytes, or for an
+ * on-demand file (Learn RequestFileRanges) the spans asked for, and its size, which tells
+ * RequestFileRanges what lies past the end. */
+static BOOL has_work(const struct engine_job *job, const struct job_file *file)
+{
+    if (file->completed) return FALSE;
+    if (job->props.on_demand && !file->ranges)
+        return file->bytes_total == BG_SIZE_UNKNOWN || file->wanted_count;
+    return !engine_file_transferred(file);
+}
+
+/* Job lock held.  The first file with something to transfer, or NULL. */
 static struct job_file *next_file(const struct engine_job *job)
 {
     ULONG i;
 
     for (i = 0; i < job->file_count; i++)
-        if (!job->files[i]->completed && !engine_file_transferred(job->files[i]))
-            return job->files[i];
+        if (has_work(job, job->files[i])) return job->files[i];
     return NULL;
+}
+
+/* Job lock held.  Whether every file is in; only on-demand files can be short of it without
+ * work to do. */
+static BOOL all_transferred(const struct engine_job *job)
+{
+    ULONG i;
+
+    for (i = 0; i < job->file_count; i++)
+        if (!job->files[i]->completed && !engine_file_transferred(job->files[i])) return FALSE;
+    return TRUE;
 }
 
 /* Job lock held.  behaviour.md §7.1, Learn SetReplyFileName: without a reply file name an
@@ -2555,9 +2933,11 @@ static void transfer_progress(struct transfer *transfer)
     {
         run_counts(job, run, &counts);
         old = *counts.transferred;
-        if (transfer->transferred != old) made_progress(job);
         if (transfer->total != BG_SIZE_UNKNOWN) *counts.total = transfer->total;
-        *counts.transferred = transfer->transferred;
+        if (!run->random) *counts.transferred = transfer->transferred;
+        else if (transfer->piece.Length)
+            fill_span(job, run->file, transfer->piece.InitialOffset, span_end(&transfer->piece));
+        if (*counts.transferred != old) made_progress(job);
         /* A save between two runs must pair the bytes with the validator they belong to. */
         if (wcscmp(counts.validator, transfer->validator))
             copy_validator(counts.validator, transfer);
@@ -2598,6 +2978,47 @@ static HRESULT copy_credentials(const struct job_credential src[AUTH_TARGETS][AU
         }
     if (FAILED(hr)) free_credentials(dst);
     return hr;
+}
+
+/* Job lock held.  The ranges of a download run: those of AddFileWithRanges, or the spans an
+ * on-demand file still wants, from the download position on, then those before it. */
+static HRESULT set_run_ranges(struct engine_job *job, struct run *run)
+{
+    const struct job_file *file = run->file;
+    const BG_FILE_RANGE *wanted = file->wanted;
+    struct transfer *transfer = &run->transfer;
+    DWORD count, first, i, n = 0;
+    UINT64 position = file->position;
+
+    run->random = is_random(job, file);
+    count = run->random ? file->wanted_count : file->range_count;
+    if (count && !(run->ranges = malloc((count + 1) * sizeof(*run->ranges))))
+        return E_OUTOFMEMORY;
+    if (!run->random)
+    {
+        if (count) memcpy(run->ranges, file->ranges, count * sizeof(*run->ranges));
+        n = count;
+    }
+    else
+    {
+        for (first = 0; first < count && span_end(&wanted[first]) <= position; first++) ;
+        for (i = first; i < count; i++) run->ranges[n++] = wanted[i];
+        for (i = 0; i < first; i++) run->ranges[n++] = wanted[i];
+        if (first < count && wanted[first].InitialOffset < position)
+        {
+            /* The span the position is in: its start comes last. */
+            run->ranges[0].InitialOffset = position;
+            run->ranges[0].Length = span_end(&wanted[first]) - position;
+            run->ranges[n].InitialOffset = wanted[first].InitialOffset;
+            run->ranges[n++].Length = position - wanted[first].InitialOffset;
+        }
+        transfer->random = TRUE;
+        transfer->had_data = file->filled_count != 0;
+        transfer->offset = transfer->transferred = 0;
+    }
+    transfer->ranges = run->ranges;
+    transfer->range_count = n;
+    return S_OK;
 }
 
 /* Job lock held.  A run of that kind for the file: copies of everything the transfer needs.
@@ -2661,6 +3082,11 @@ static struct run *create_run(struct engine_job *job, struct job_file *file, enu
     transfer->context = run;
     transfer->total = *counts.total;
     transfer->transferred = *counts.transferred;
+    if (kind == RUN_DOWNLOAD && FAILED(set_run_ranges(job, run)))
+    {
+        run_release(run);
+        return NULL;
+    }
     if (is_upload_run(run))
     {
         transfer->local_name = run->local_name;
@@ -2713,7 +3139,11 @@ static struct run *next_run(struct engine_job *job, LONG generation)
     }
     if (kind == RUN_NONE)
     {
-        set_state(job, BG_JOB_STATE_TRANSFERRED);
+        /* Learn RequestFileRanges: an on-demand job that has what was asked for but not every
+         * byte waits in SUSPENDED for more requests. */
+        if (job->type == BG_JOB_TYPE_DOWNLOAD && !all_transferred(job))
+            set_state(job, BG_JOB_STATE_SUSPENDED);
+        else set_state(job, BG_JOB_STATE_TRANSFERRED);
         return NULL;
     }
     /* SetReplyFileName(NULL) may have taken the name away since Resume. */
@@ -2763,12 +3193,14 @@ static HRESULT create_temp(struct run *run, HANDLE *handle)
         run_counts(job, run, &counts);
         *counts.transferred = 0;
         counts.validator[0] = 0;
+        if (run->kind == RUN_DOWNLOAD) run->file->filled_count = run->file->fresh_count = 0;
         touch(job);
     }
     LeaveCriticalSection(&job->cs);
     run->transfer.offset = 0;
     run->transfer.transferred = 0;
     run->transfer.validator[0] = 0;
+    run->transfer.had_data = FALSE;
     if (keep)
     {
         /* Saved before any byte goes in, so no crash leaves a temporary file unknown. */
@@ -2818,9 +3250,12 @@ static void record_transfer(struct engine_job *job, struct run *run)
     struct counts counts;
 
     run_counts(job, run, &counts);
-    if (transfer->transferred != *counts.transferred) made_progress(job);
+    if (!run->random && transfer->transferred != *counts.transferred) made_progress(job);
     if (transfer->total != BG_SIZE_UNKNOWN) *counts.total = transfer->total;
-    *counts.transferred = transfer->transferred;
+    if (!run->random) *counts.transferred = transfer->transferred;
+    else if (*counts.total != BG_SIZE_UNKNOWN
+             && FAILED(spans_remove(&file->wanted, &file->wanted_count, *counts.total, ~(UINT64)0)))
+        WARN("out of memory\n");   /* only a span past the end asked for again */
     copy_validator(counts.validator, transfer);
     if (is_upload_run(run)) record_session(job, run);
     else *counts.remote_time = transfer->remote_time;
@@ -2864,7 +3299,7 @@ static BOOL finish_run(struct engine_job *job, struct run *run, HRESULT hr)
     }
     if (!is_running_state(job->state)) return FALSE;
     record_transfer(job, run);
-    if (SUCCEEDED(hr) && transfer->total != BG_SIZE_UNKNOWN
+    if (SUCCEEDED(hr) && !run->random && transfer->total != BG_SIZE_UNKNOWN
             && transfer->transferred != transfer->total)
     {
         ERR("transport reported %I64u of %I64u bytes\n", transfer->transferred, transfer->total);
@@ -2887,6 +3322,13 @@ static BOOL finish_run(struct engine_job *job, struct run *run, HRESULT hr)
             TRACE("job %s: session closed\n", debugstr_guid(&job->id));
             break;
         default:
+            if (run->random)
+            {
+                /* The spans asked for are in; the file may still miss others. */
+                TRACE("job %s: %s filled\n", debugstr_guid(&job->id), debugstr_w(run->remote_name));
+                if (engine_file_transferred(run->file)) notify_job_event(job);
+                break;
+            }
             /* A file without a known size ends where its data ended. */
             run_counts(job, run, &counts);
             *counts.total = *counts.transferred;
@@ -2925,6 +3367,7 @@ static HRESULT run_transport(struct run *run)
     case RUN_CLOSE:
         return transport_upload(&run->transfer, UPLOAD_CLOSE);
     default:
+        if (run->random) return http_fill(&run->transfer);
         if (run->remote_name) return transport_download(&run->transfer);
         run->transfer.total = run->transfer.transferred = 0;
         return S_OK;
@@ -3302,4 +3745,24 @@ static DWORD WINAPI scheduler_main(void *arg)
     }
     TRACE("scheduler stopped\n");
     return 0;
+}
+
+/* ---- Helper token (IBitsTokenOptions, tokenopts.c) ----
+ * Kept with the job's data but outside its props: the token is not persistent, so the store
+ * never sees it, and a restarted service has none (the usage flags, in the props, stay). */
+
+const struct helper_token *engine_job_helper_token(struct engine_job *job)
+{
+    assert(job_lock_held(job));
+    return &job->helper;
+}
+
+void engine_job_swap_helper_token(struct engine_job *job, struct helper_token *helper)
+{
+    struct helper_token old;
+
+    assert(job_lock_held(job));
+    old = job->helper;
+    job->helper = *helper;
+    *helper = old;
 }

@@ -113,6 +113,62 @@ HRESULT file_check_local_name(const WCHAR *name)
     return S_OK;
 }
 
+/* Whether a range can lie in a file: its offset is not BG_LENGTH_TO_EOF and it ends before
+ * 2^64 (a length of BG_LENGTH_TO_EOF runs to the end of the file). */
+static BOOL range_valid(const BG_FILE_RANGE *range)
+{
+    return range->InitialOffset != BG_LENGTH_TO_EOF && (range->Length == BG_LENGTH_TO_EOF
+            || range->Length <= ~(UINT64)0 - range->InitialOffset);
+}
+
+/* A range and where it was in the caller's array, for a stable sort by offset. */
+struct indexed_range
+{
+    BG_FILE_RANGE range;
+    DWORD index;
+};
+
+static int __cdecl compare_indexed_ranges(const void *a, const void *b)
+{
+    const struct indexed_range *x = a, *y = b;
+
+    if (x->range.InitialOffset != y->range.InitialOffset)
+        return x->range.InitialOffset < y->range.InitialOffset ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* behaviour.md §2.2 [doc]: the ranges are taken in offset order, as given among equal offsets,
+ * so (100, 5) then (100, 0) overlap while (100, 0) then (100, 5) do not; a length of
+ * BG_LENGTH_TO_EOF reaches every later offset [inferred]. */
+HRESULT file_check_ranges(DWORD count, const BG_FILE_RANGE *ranges)
+{
+    struct indexed_range *sorted;
+    BOOL overlap = FALSE;
+    UINT64 end = 0;
+    DWORD i;
+
+    if (!count || !ranges) return E_INVALIDARG;
+    for (i = 0; i < count; i++)
+        if (!range_valid(&ranges[i])) return BG_E_INVALID_RANGE;
+    if (!(sorted = malloc(count * sizeof(*sorted)))) return E_OUTOFMEMORY;
+    for (i = 0; i < count; i++)
+    {
+        sorted[i].range = ranges[i];
+        sorted[i].index = i;
+    }
+    qsort(sorted, count, sizeof(*sorted), compare_indexed_ranges);
+    for (i = 0; i < count && !overlap; i++)
+    {
+        const BG_FILE_RANGE *range = &sorted[i].range;
+
+        if (i && range->InitialOffset < end) overlap = TRUE;
+        else if (range->Length == BG_LENGTH_TO_EOF) end = BG_LENGTH_TO_EOF;
+        else end = range->InitialOffset + range->Length;
+    }
+    free(sorted);
+    return overlap ? BG_E_OVERLAPPING_RANGES : S_OK;
+}
+
 struct file
 {
     IBackgroundCopyFile6 IBackgroundCopyFile6_iface;
@@ -216,12 +272,28 @@ static HRESULT WINAPI file_GetFileRanges(IBackgroundCopyFile6 *iface, DWORD *cou
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
 
+    DWORD size;
+    HRESULT hr = S_OK;
+
     TRACE("file %p, count %p, ranges %p\n", file, count, ranges);
     if (ranges) *ranges = NULL;
     if (!count || !ranges) return E_INVALIDARG;
-    /* Only AddFileWithRanges gives a file ranges, and it is not implemented. */
     *count = 0;
-    return S_FALSE;
+    engine_job_lock(file->job);
+    if (file->file->ranges)
+    {
+        /* Learn GetFileRanges: the caller's own copy, freed with CoTaskMemFree. */
+        size = file->file->range_count * sizeof(**ranges);
+        if (!(*ranges = CoTaskMemAlloc(size))) hr = E_OUTOFMEMORY;
+        else
+        {
+            memcpy(*ranges, file->file->ranges, size);
+            *count = file->file->range_count;
+        }
+    }
+    else hr = S_FALSE;      /* [doc] no ranges: S_FALSE, 0 and NULL */
+    engine_job_unlock(file->job);
+    return hr;
 }
 
 /* behaviour.md §2.1: not for uploads; takes effect at the next Resume. */
@@ -333,23 +405,33 @@ static HRESULT WINAPI file_GetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PR
     return hr;
 }
 
+/* File6 (behaviour.md §7.2): the three methods serve download jobs that could be on demand
+ * [doc]; upload jobs get BG_E_RANDOM_ACCESS_NOT_SUPPORTED here, the engine checks the rest. */
 static HRESULT WINAPI file_UpdateDownloadPosition(IBackgroundCopyFile6 *iface, UINT64 offset)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
 
-    (void)offset;
-    FIXME("file %p: on-demand downloads are not implemented\n", file);
-    return E_NOTIMPL;
+    TRACE("file %p, offset %I64u\n", file, offset);
+    if (engine_job_type(file->job) != BG_JOB_TYPE_DOWNLOAD) return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+    return engine_update_position(file->job, file->file, offset);
 }
 
 static HRESULT WINAPI file_RequestFileRanges(IBackgroundCopyFile6 *iface, DWORD count,
                                              const BG_FILE_RANGE *ranges)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    DWORD i;
 
-    FIXME("file %p, count %lu, ranges %p: on-demand downloads are not implemented\n",
-          file, count, ranges);
-    return E_NOTIMPL;
+    TRACE("file %p, count %lu, ranges %p\n", file, count, ranges);
+    if (engine_job_type(file->job) != BG_JOB_TYPE_DOWNLOAD) return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+    if (!count || !ranges) return E_INVALIDARG;
+    /* [doc] they may overlap each other and what is there already. */
+    for (i = 0; i < count; i++)
+    {
+        TRACE("%I64u, %I64d\n", ranges[i].InitialOffset, (INT64)ranges[i].Length);
+        if (!range_valid(&ranges[i])) return BG_E_INVALID_RANGE;
+    }
+    return engine_request_ranges(file->job, file->file, count, ranges);
 }
 
 static HRESULT WINAPI file_GetFilledFileRanges(IBackgroundCopyFile6 *iface, DWORD *count,
@@ -357,11 +439,12 @@ static HRESULT WINAPI file_GetFilledFileRanges(IBackgroundCopyFile6 *iface, DWOR
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
 
-    FIXME("file %p, count %p, ranges %p: on-demand downloads are not implemented\n",
-          file, count, ranges);
-    if (count) *count = 0;
+    TRACE("file %p, count %p, ranges %p\n", file, count, ranges);
     if (ranges) *ranges = NULL;
-    return E_NOTIMPL;
+    if (!count || !ranges) return E_INVALIDARG;
+    *count = 0;
+    if (engine_job_type(file->job) != BG_JOB_TYPE_DOWNLOAD) return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+    return engine_filled_ranges(file->job, file->file, count, ranges);
 }
 
 static const IBackgroundCopyFile6Vtbl file_vtbl =

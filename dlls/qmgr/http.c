@@ -1,8 +1,9 @@
 /* The HTTP/1.1 client of the transports, and HTTP and HTTPS downloads (wire-and-tools.md §1):
  * HEAD for the size and the validators, then GETs with "Range: bytes=<first missing byte>-" and
  * If-Range, so that a file that changed on the server starts again from 0 instead of splicing
- * two versions (behaviour.md §10).  upload.c sends the packets of the upload protocol through
- * the same client (http_conn_send()).
+ * two versions (behaviour.md §10).  Files of AddFileWithRanges and on-demand files ask for
+ * their parts only, several to a GET (see "Parts of a file" below).  upload.c sends the
+ * packets of the upload protocol through the same client (http_conn_send()).
  *
  * Two clients reach the server.  Plain http:// without a proxy goes over our own HTTP/1.1
  * client on non-blocking Winsock sockets: Wine 8's WinHTTP reads 8 KiB per socket call and
@@ -2110,6 +2111,609 @@ static void conn_cleanup(struct http_conn *conn)
     clear_auth(conn);
 }
 
+/* ---- Parts of a file: the ranges of AddFileWithRanges, the spans of an on-demand file ----
+ *
+ * Both come down to a list of spans of the remote file, fetched in the list's order.  A file of
+ * AddFileWithRanges appends them to its temporary file, which so holds its ranges one after
+ * the other in the caller's order (behaviour.md §2.2); its progress is how far that got, and a
+ * resume starts again from the range and offset that size falls in.  An on-demand file writes
+ * each byte at its own offset and reports each write (struct transfer).
+ *
+ * One GET asks for up to RANGES_PER_GET spans, as long as each starts past the end of the one
+ * before (wire-and-tools.md §1.2, §1.3): a server answers them in one multipart/byteranges body,
+ * whose parts then come in the order asked even from a server that sorts them, and it has no
+ * touching ranges to merge.  Two ranges that follow each other in the list and in the remote
+ * file are asked for as one.  The answer must give each span from its first byte, no more than
+ * it, in order; a part that runs on past its span is a merge, which BITS does not support
+ * (BG_E_INVALID_SERVER_RESPONSE, behaviour.md §2.2); a part that stops short, or parts that stop
+ * early, leave the rest to the next GET.  A 200 to a list asks again one span at a time (some
+ * servers take no list, or not that long a one); a 200 to a single span is a server without
+ * ranges (BG_E_INSUFFICIENT_RANGE_SUPPORT), unless the span is the whole file.  The size from
+ * HEAD (or from the first Content-Range without HEAD) must hold every range: otherwise
+ * BG_E_INVALID_RANGE, as a 416 is. */
+
+#define RANGES_PER_GET  16      /* Apache's MaxRanges is 200, and a longer header gains little */
+#define PART_LINE_MAX   1024    /* longest delimiter or header line of a part */
+#define PART_HEAD_MAX   4096    /* longest head of a part (wire-and-tools.md §1.3: ~250 bytes) */
+#define PART_DRAIN_MAX  4096    /* trailing bytes read so that the connection can stay */
+#define SPAN_OPEN       (~(UINT64)0)    /* the end of a span to the end of the file */
+
+struct span
+{
+    UINT64 start, end;          /* [start, end) of the remote file; end SPAN_OPEN */
+};
+
+struct parts
+{
+    struct http_conn *conn;
+    UINT64 size;                /* of the remote file, BG_SIZE_UNKNOWN until known */
+    struct span *spans;         /* still to fetch: spans[next] .. spans[count - 1] */
+    DWORD count;
+    DWORD next;
+    BOOL single;                /* one span per GET */
+    unsigned int restarts;
+    char boundary[80];          /* of the current multipart body (RFC 2046: <= 70) */
+};
+
+/* The body of the current response, read as it comes. */
+struct reader
+{
+    struct http_conn *conn;
+    const BYTE *data;
+    DWORD left;
+    BOOL end;
+};
+
+/* Whether a remote file of that size holds every range (else BG_E_INVALID_RANGE). */
+static BOOL ranges_fit(const struct transfer *transfer, UINT64 size)
+{
+    const BG_FILE_RANGE *range;
+    DWORD i;
+
+    for (i = 0; i < transfer->range_count; i++)
+    {
+        range = &transfer->ranges[i];
+        if (range->InitialOffset > size) return FALSE;
+        if (range->Length == BG_LENGTH_TO_EOF) continue;
+        if (transfer->random && range->InitialOffset + range->Length == SPAN_OPEN) continue;
+        if (range->Length > size - range->InitialOffset) return FALSE;
+    }
+    return TRUE;
+}
+
+/* The spans still to fetch.  AddFileWithRanges: the ranges from the first byte not in the
+ * temporary file on, joined where one goes on where the one before ended.  On demand: the
+ * spans as given, those to the end of the file cut at the size once known. */
+static void plan_parts(struct parts *parts)
+{
+    const struct transfer *transfer = parts->conn->transfer;
+    UINT64 skip = transfer->random ? 0 : transfer->transferred, length;
+    const BG_FILE_RANGE *range;
+    struct span span;
+    DWORD i;
+
+    parts->count = parts->next = 0;
+    for (i = 0; i < transfer->range_count; i++)
+    {
+        range = &transfer->ranges[i];
+        length = range->Length;
+        if (length == BG_LENGTH_TO_EOF)
+            length = parts->size != BG_SIZE_UNKNOWN ? parts->size - range->InitialOffset
+                                                    : SPAN_OPEN - range->InitialOffset;
+        span.start = range->InitialOffset;
+        span.end = range->InitialOffset + length;
+        if (transfer->random && span.end == SPAN_OPEN && parts->size != BG_SIZE_UNKNOWN)
+            span.end = parts->size;
+        if (skip >= span.end - span.start)
+        {
+            skip -= span.end - span.start;
+            continue;
+        }
+        span.start += skip;
+        skip = 0;
+        if (!transfer->random && parts->count && parts->spans[parts->count - 1].end == span.start)
+            parts->spans[parts->count - 1].end = span.end;
+        else parts->spans[parts->count++] = span;
+    }
+}
+
+/* The size of the remote file is known: every range must be in it; the progress counts the
+ * bytes of the ranges of AddFileWithRanges (behaviour.md §7.3), or all of an on-demand file. */
+static HRESULT parts_sized(struct parts *parts, UINT64 size)
+{
+    struct transfer *transfer = parts->conn->transfer;
+    UINT64 total = 0;
+    DWORD i;
+
+    parts->size = size;
+    if (!ranges_fit(transfer, size))
+        return http_fail_response(parts->conn, BG_E_INVALID_RANGE, "a range is past the end");
+    for (i = 0; !transfer->random && i < transfer->range_count; i++)
+    {
+        if (transfer->ranges[i].Length == BG_LENGTH_TO_EOF)
+            total += size - transfer->ranges[i].InitialOffset;
+        else total += transfer->ranges[i].Length;
+    }
+    transfer->total = transfer->random ? size : total;
+    plan_parts(parts);
+    return S_OK;
+}
+
+/* Writes the next bytes of spans[next]: appended to a file of AddFileWithRanges, at their
+ * offset in an on-demand file. */
+static HRESULT parts_write(struct parts *parts, const BYTE *data, DWORD size)
+{
+    struct transfer *transfer = parts->conn->transfer;
+    struct span *span = &parts->spans[parts->next];
+    DWORD written = 0, done, error = 0;
+    LARGE_INTEGER pos;
+    HRESULT hr;
+
+    if (!transfer->random)
+    {
+        hr = transfer_write(transfer, data, size);
+        if (FAILED(hr)) return hr;
+    }
+    else
+    {
+        pos.QuadPart = span->start;
+        if (!SetFilePointerEx(transfer->temp_file, pos, NULL, FILE_BEGIN))
+            error = GetLastError();
+        while (!error && written < size)
+        {
+            if (!WriteFile(transfer->temp_file, data + written, size - written, &done, NULL)
+                    || !done)
+                error = GetLastError() ? GetLastError() : ERROR_WRITE_FAULT;
+            else written += done;
+        }
+        if (written)
+        {
+            transfer->transferred += written;
+            transfer->piece.InitialOffset = span->start;
+            transfer->piece.Length = written;
+            if (transfer->progress) transfer->progress(transfer);
+            transfer->piece.Length = 0;
+        }
+        if (error)
+        {
+            WARN("writing at %I64u failed, error %lu\n", span->start + written, error);
+            span->start += written;
+            return transfer_fail(transfer, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_LOCAL_FILE,
+                                 transfer_transient(error));
+        }
+    }
+    span->start += size;
+    if (span->start == span->end) parts->next++;
+    return S_OK;
+}
+
+/* More of the body once what was read is used up; body->end at its end. */
+static HRESULT body_more(struct reader *body)
+{
+    DWORD got;
+    HRESULT hr;
+
+    if (body->left || body->end) return S_OK;
+    if (body->conn->transfer->abort) return http_fail(body->conn, E_ABORT);
+    hr = http_read(body->conn, &body->data, &got);
+    if (FAILED(hr)) return http_fail(body->conn, hr);
+    body->left = got;
+    body->end = !got;
+    return S_OK;
+}
+
+/* The next size bytes of the body into spans[next] and on: a body cut short keeps what came
+ * and is a transient error, as in http_read_body(). */
+static HRESULT body_copy(struct parts *parts, struct reader *body, UINT64 size)
+{
+    DWORD n;
+    HRESULT hr;
+
+    while (size)
+    {
+        hr = body_more(body);
+        if (FAILED(hr)) return hr;
+        if (body->end)
+        {
+            WARN("a part ended %I64u bytes early\n", size);
+            return http_fail(parts->conn, HRESULT_FROM_WIN32(ERROR_WINHTTP_CONNECTION_ERROR));
+        }
+        n = (DWORD)min(size, body->left);
+        hr = parts_write(parts, body->data, n);
+        if (FAILED(hr)) return hr;
+        body->data += n;
+        body->left -= n;
+        size -= n;
+    }
+    return S_OK;
+}
+
+/* The next line of a multipart body, without its line end. */
+static HRESULT body_line(struct reader *body, char *line, size_t size)
+{
+    size_t len = 0, n;
+    const BYTE *lf;
+    HRESULT hr;
+
+    for (;;)
+    {
+        hr = body_more(body);
+        if (FAILED(hr)) return hr;
+        if (body->end)
+            return http_fail_response(body->conn, BG_E_INVALID_SERVER_RESPONSE,
+                                      "multipart body cut short");
+        lf = memchr(body->data, '\n', body->left);
+        n = lf ? lf - body->data + 1 : body->left;
+        if (len + n >= size)
+            return http_fail_response(body->conn, BG_E_INVALID_SERVER_RESPONSE,
+                                      "multipart line too long");
+        memcpy(line + len, body->data, n);
+        len += n;
+        body->data += n;
+        body->left -= n;
+        if (lf) break;
+    }
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+    line[len] = 0;
+    return S_OK;
+}
+
+/* A part "bytes first-last/size" for spans[next]: from its first byte, not past its end. */
+static HRESULT check_part(struct parts *parts, const struct http_response *part)
+{
+    struct span *span;
+    HRESULT hr;
+
+    if (!part->has_range)
+        return http_fail_response(parts->conn, BG_E_INVALID_SERVER_RESPONSE, "no Content-Range");
+    if (parts->size == BG_SIZE_UNKNOWN)
+    {
+        if (part->size == BG_SIZE_UNKNOWN)
+            return http_fail_response(parts->conn, BG_E_MISSING_FILE_SIZE, "no size");
+        hr = parts_sized(parts, part->size);
+        if (FAILED(hr)) return hr;
+    }
+    else if (part->size != BG_SIZE_UNKNOWN && part->size != parts->size)
+        return http_fail_response(parts->conn, BG_E_INVALID_SERVER_RESPONSE, "size changed");
+    if (parts->next == parts->count)
+        return http_fail_response(parts->conn, BG_E_INVALID_SERVER_RESPONSE, "a part too many");
+    span = &parts->spans[parts->next];
+    if (part->first != span->start || part->last >= span->end)
+    {
+        WARN("span %I64u-%I64u, got %I64u-%I64u\n", span->start, span->end - 1, part->first,
+             part->last);
+        return http_fail_response(parts->conn, BG_E_INVALID_SERVER_RESPONSE,
+                                  part->first == span->start ? "ranges merged" : "wrong part");
+    }
+    return S_OK;
+}
+
+/* The boundary of a multipart/byteranges body (RFC 9110 §14.6, RFC 2046 §5.1.1). */
+static BOOL find_boundary(const struct http_response *resp, char *boundary, size_t size)
+{
+    char value[512], *p, *end;
+
+    if (!http_header(resp, "Content-Type", value, sizeof(value))
+            || _strnicmp(value, "multipart/byteranges", 20))
+        return FALSE;
+    for (p = strchr(value, ';'); p; p = strchr(p, ';'))
+    {
+        for (p++; *p == ' ' || *p == '\t'; p++) ;
+        if (_strnicmp(p, "boundary=", 9)) continue;
+        p += 9;
+        if (*p == '"') end = strchr(++p, '"');
+        else end = p + strcspn(p, " \t;");
+        if (!end || end == p || (size_t)(end - p) >= size) return FALSE;
+        memcpy(boundary, p, end - p);
+        boundary[end - p] = 0;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* The parts of a multipart/byteranges body, for up to batch spans from spans[next] on. */
+static HRESULT read_multipart(struct parts *parts, DWORD batch)
+{
+    struct reader body = { parts->conn, NULL, 0, FALSE };
+    size_t boundary_len = strlen(parts->boundary), head;
+    struct http_response part;
+    char line[PART_LINE_MAX], *colon;
+    unsigned int blank;
+    DWORD i, drained = 0;
+    HRESULT hr = S_OK;
+    UINT64 end;
+
+    for (i = 0; i < batch && SUCCEEDED(hr); i++)
+    {
+        /* The delimiter, after the line end that closes the part before. */
+        for (blank = 0;; blank++)
+        {
+            hr = body_line(&body, line, sizeof(line));
+            if (FAILED(hr) || line[0] || blank == 2) break;
+        }
+        if (FAILED(hr)) break;
+        if (strncmp(line, "--", 2) || strncmp(line + 2, parts->boundary, boundary_len))
+            return http_fail_response(parts->conn, BG_E_INVALID_SERVER_RESPONSE, "no delimiter");
+        if (!strcmp(line + 2 + boundary_len, "--")) break;      /* the last one: fewer parts */
+        if (line[2 + boundary_len])
+            return http_fail_response(parts->conn, BG_E_INVALID_SERVER_RESPONSE, "bad delimiter");
+
+        http_response_init(&part);
+        for (head = 0;;)
+        {
+            hr = body_line(&body, line, sizeof(line));
+            if (FAILED(hr) || !line[0]) break;
+            head += strlen(line) + 2;
+            if (head > PART_HEAD_MAX)
+                return http_fail_response(parts->conn, BG_E_INVALID_SERVER_RESPONSE,
+                                          "part head too long");
+            if (!(colon = strchr(line, ':'))) continue;
+            *colon = 0;
+            if (!_stricmp(trim(line), "Content-Range") && !part.has_range)
+                parse_content_range(&part, trim(colon + 1));
+        }
+        if (SUCCEEDED(hr)) hr = check_part(parts, &part);
+        if (FAILED(hr)) break;
+        end = parts->spans[parts->next].end;
+        hr = body_copy(parts, &body, part.last - part.first + 1);
+        /* A part that stops short of its span ends what this answer is good for. */
+        if (SUCCEEDED(hr) && part.last + 1 < end) break;
+    }
+    if (FAILED(hr)) return hr;
+    /* What is left is the last delimiter: read, the connection may carry the next request. */
+    while (SUCCEEDED(hr) && !body.end && drained <= PART_DRAIN_MAX)
+    {
+        drained += body.left;
+        body.left = 0;
+        hr = body_more(&body);
+    }
+    return hr;
+}
+
+/* A 206 of one part, in its Content-Range, for spans[next]. */
+static HRESULT read_single(struct parts *parts, const struct http_response *resp)
+{
+    struct reader body = { parts->conn, NULL, 0, FALSE };
+    HRESULT hr;
+
+    hr = check_part(parts, resp);
+    if (SUCCEEDED(hr) && resp->length != BG_SIZE_UNKNOWN
+            && resp->length != resp->last - resp->first + 1)
+        hr = http_fail_response(parts->conn, BG_E_INVALID_SERVER_RESPONSE, "wrong length");
+    if (SUCCEEDED(hr)) hr = body_copy(parts, &body, resp->last - resp->first + 1);
+    return hr;
+}
+
+/* HEAD: the size, which must hold every range, and whether the file changed since the bytes
+ * the temporary file holds (a file of AddFileWithRanges then starts again from its first range,
+ * an on-demand file fails). */
+static HRESULT parts_head(struct parts *parts)
+{
+    struct http_conn *conn = parts->conn;
+    struct transfer *transfer = conn->transfer;
+    WCHAR validator[ARRAYSIZE(transfer->validator)];
+    struct http_response resp;
+    BOOL changed, data;
+    UINT64 size;
+    HRESULT hr;
+
+    parts->size = BG_SIZE_UNKNOWN;
+    http_response_init(&resp);
+    hr = http_request(conn, L"HEAD", NULL, NULL, 0, TRUE, &resp);
+    if (FAILED(hr)) goto done;
+    http_end_response(conn);
+    if (resp.status == 405 || resp.status == 501)
+    {
+        /* No HEAD: the first Content-Range tells the size. */
+        WARN("%s: no HEAD (status %lu)\n", debugstr_w(conn->url), resp.status);
+        plan_parts(parts);
+        goto done;
+    }
+    if (resp.status != 200)
+    {
+        hr = http_fail_status(conn, resp.status);
+        goto done;
+    }
+    if (resp.length == BG_SIZE_UNKNOWN)
+    {
+        hr = http_fail_response(conn, BG_E_MISSING_FILE_SIZE, "HEAD without Content-Length");
+        goto done;
+    }
+    size = resp.length;
+    response_validator(&resp, validator, ARRAYSIZE(validator));
+    data = transfer->random ? transfer->had_data || transfer->transferred : !!transfer->transferred;
+    changed = validator[0] && transfer->validator[0] && wcscmp(validator, transfer->validator);
+    hr = parts_sized(parts, size);
+    if (FAILED(hr)) goto done;
+    /* known_size is the total of an earlier attempt: the size, or the ranges' bytes. */
+    if (transfer->known_size != BG_SIZE_UNKNOWN && transfer->known_size != transfer->total)
+        changed = TRUE;
+    if (changed && data)
+    {
+        /* wire-and-tools.md §1.4: the bytes of an on-demand file stay where they are [inferred]. */
+        if (transfer->random)
+        {
+            hr = http_fail_response(conn, BG_E_REMOTE_FILE_CHANGED, "the file changed");
+            goto done;
+        }
+        hr = http_restart(conn, &parts->restarts);
+        if (FAILED(hr)) goto done;
+        plan_parts(parts);
+    }
+    transfer->known_size = transfer->total;
+    wcscpy(transfer->validator, validator);
+    response_time(&resp, &transfer->remote_time);
+
+done:
+    http_response_clear(&resp);
+    return hr;
+}
+
+/* One GET for the next spans.  S_OK when it brought bytes or changed how to ask; S_FALSE when
+ * the file changed and must be looked at again from HEAD; otherwise the recorded failure. */
+static HRESULT parts_get(struct parts *parts)
+{
+    struct http_conn *conn = parts->conn;
+    struct transfer *transfer = conn->transfer;
+    WCHAR headers[64 + RANGES_PER_GET * 44 + ARRAYSIZE(transfer->validator)];
+    WCHAR validator[ARRAYSIZE(transfer->validator)];
+    struct span *span = &parts->spans[parts->next];
+    UINT64 before = transfer->transferred;
+    struct http_response resp;
+    DWORD batch = 1, i;
+    size_t len;
+    HRESULT hr;
+
+    /* Each span past the end of the one before, which a server can neither merge nor reorder. */
+    while (!parts->single && parts->size != BG_SIZE_UNKNOWN && batch < RANGES_PER_GET
+            && parts->next + batch < parts->count && span[batch].start > span[batch - 1].end)
+        batch++;
+    len = swprintf(headers, ARRAYSIZE(headers), L"Range: bytes=");
+    for (i = 0; i < batch; i++)
+    {
+        if (span[i].end == SPAN_OPEN)
+            len += swprintf(headers + len, ARRAYSIZE(headers) - len, L"%ls%I64u-",
+                            i ? L"," : L"", span[i].start);
+        else
+            len += swprintf(headers + len, ARRAYSIZE(headers) - len, L"%ls%I64u-%I64u",
+                            i ? L"," : L"", span[i].start, span[i].end - 1);
+    }
+    len += swprintf(headers + len, ARRAYSIZE(headers) - len, L"\r\n");
+    if (transfer->validator[0])
+        swprintf(headers + len, ARRAYSIZE(headers) - len, L"If-Range: %ls\r\n",
+                 transfer->validator);
+    TRACE("%lu of %lu spans: %s\n", batch, parts->count - parts->next, debugstr_w(headers));
+
+    http_response_init(&resp);
+    hr = http_request(conn, L"GET", headers, NULL, 0, TRUE, &resp);
+    if (FAILED(hr)) goto done;
+    if (resp.encoded)
+    {
+        hr = http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
+        goto done;
+    }
+    response_validator(&resp, validator, ARRAYSIZE(validator));
+
+    switch (resp.status)
+    {
+    case 206:
+        if (validator[0]) wcscpy(transfer->validator, validator);
+        response_time(&resp, &transfer->remote_time);
+        if (find_boundary(&resp, parts->boundary, sizeof(parts->boundary)))
+            hr = read_multipart(parts, batch);
+        else hr = read_single(parts, &resp);
+        /* Every answer brings bytes, or the next GET would ask the same again. */
+        if (SUCCEEDED(hr) && transfer->transferred == before)
+            hr = http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "no part");
+        break;
+
+    case 200:
+        if (validator[0] && transfer->validator[0] && wcscmp(validator, transfer->validator))
+        {
+            /* If-Range did its job: the whole of another version. */
+            http_end_response(conn);
+            if (transfer->random && (transfer->had_data || transfer->transferred))
+                hr = http_fail_response(conn, BG_E_REMOTE_FILE_CHANGED, "the file changed");
+            else if (transfer->random || !transfer->transferred)
+                hr = ++parts->restarts > HTTP_MAX_RESTARTS
+                        ? http_fail_response(conn, BG_E_REMOTE_FILE_CHANGED, "keeps changing")
+                        : S_OK;
+            else hr = http_restart(conn, &parts->restarts);
+            transfer->validator[0] = 0;
+            if (SUCCEEDED(hr)) hr = S_FALSE;
+            break;
+        }
+        if (batch > 1)
+        {
+            WARN("%s: no answer to %lu ranges, asking for one at a time\n",
+                 debugstr_w(conn->url), batch);
+            parts->single = TRUE;
+            http_end_response(conn);
+            break;
+        }
+        /* A span of the whole file is all of a 200. */
+        if (parts->size == BG_SIZE_UNKNOWN || span->start || span->end != parts->size
+                || resp.length != parts->size)
+            hr = http_fail_response(conn, BG_E_INSUFFICIENT_RANGE_SUPPORT, "Range ignored");
+        else
+        {
+            resp.first = 0;
+            resp.last = parts->size - 1;
+            resp.size = parts->size;
+            resp.has_range = TRUE;
+            hr = read_single(parts, &resp);
+        }
+        break;
+
+    case 416:
+        /* wire-and-tools.md §1.4: the file shrank below a range. */
+        hr = http_fail_response(conn, BG_E_INVALID_RANGE, "range not satisfiable");
+        break;
+
+    default:
+        hr = http_fail_status(conn, resp.status);
+        break;
+    }
+    http_end_response(conn);
+
+done:
+    http_response_clear(&resp);
+    return hr;
+}
+
+/* wire-and-tools.md §1.1 for parts of a file: HEAD, then GETs until every span is in. */
+static HRESULT http_fetch_parts(struct http_conn *conn)
+{
+    struct transfer *transfer = conn->transfer;
+    struct parts parts;
+    HRESULT hr;
+
+    memset(&parts, 0, sizeof(parts));
+    parts.conn = conn;
+    if (!(parts.spans = malloc(max(transfer->range_count, 1) * sizeof(*parts.spans))))
+        return http_fail(conn, E_OUTOFMEMORY);
+    do
+    {
+        hr = parts_head(&parts);
+        while (hr == S_OK && parts.next < parts.count) hr = parts_get(&parts);
+    } while (hr == S_FALSE);
+    free(parts.spans);
+    return hr;
+}
+
+HRESULT http_fill(struct transfer *transfer)
+{
+    struct http_conn conn;
+    HRESULT hr;
+
+    transfer->transferred = 0;
+    transfer->restarted = FALSE;
+    transfer->error = S_OK;
+    transfer->error_context = BG_ERROR_CONTEXT_NONE;
+    transfer->transient = FALSE;
+    transfer->protocol = L"http";
+    if (transfer->abort) return transfer_fail(transfer, E_ABORT, BG_ERROR_CONTEXT_NONE, FALSE);
+    /* Learn File6: on-demand files come from HTTP and HTTPS servers only. */
+    if (_wcsnicmp(transfer->remote_name, L"http://", 7)
+            && _wcsnicmp(transfer->remote_name, L"https://", 8))
+        return transfer_fail(transfer, BG_E_RANDOM_ACCESS_NOT_SUPPORTED,
+                             BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+    conn_init(&conn, transfer);
+    if (!(conn.url = _wcsdup(transfer->remote_name)))
+        return transfer_fail(transfer, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
+    hr = http_fetch_parts(&conn);
+    if (conn.redirected)
+    {
+        free(transfer->final_url);
+        transfer->final_url = conn.url;
+        conn.url = NULL;
+    }
+    conn_cleanup(&conn);
+    TRACE("%s: hr %#lx, %I64u bytes of %I64d\n", debugstr_w(transfer->remote_name), hr,
+          transfer->transferred, (INT64)transfer->total);
+    return hr;
+}
+
 HRESULT http_download(struct transfer *transfer)
 {
     struct http_conn conn;
@@ -2121,7 +2725,8 @@ HRESULT http_download(struct transfer *transfer)
     if (!(conn.url = _wcsdup(transfer->remote_name)))
         return transfer_fail(transfer, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
 
-    if (transfer->http_method && wcscmp(transfer->http_method, L"GET"))
+    if (transfer->ranges) hr = http_fetch_parts(&conn);
+    else if (transfer->http_method && wcscmp(transfer->http_method, L"GET"))
         hr = http_fetch_whole(&conn);
     else hr = http_fetch(&conn);
 

@@ -142,6 +142,9 @@ static HRESULT job_query(struct job *job, REFIID riid, void **out)
             || IsEqualGUID(riid, &IID_IBackgroundCopyJobHttpOptions2)
             || IsEqualGUID(riid, &IID_IBackgroundCopyJobHttpOptions3))
         *out = &job->IBackgroundCopyJobHttpOptions3_iface;
+    else if (IsEqualGUID(riid, &IID_IBitsTokenOptions))    /* a tear-off, AddRef'd */
+        return token_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface,
+                                    job->engine_job, out);
     else
     {
         *out = NULL;
@@ -896,13 +899,22 @@ static HRESULT WINAPI job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR 
                                             LPCWSTR local, DWORD count, BG_FILE_RANGE *ranges)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    BG_FILE_INFO info = { (WCHAR *)remote, (WCHAR *)local };
+    HRESULT hr;
 
     TRACE("job %p, remote %s, local %s, count %lu, ranges %p\n", job, debugstr_w(remote),
           debugstr_w(local), count, ranges);
     /* behaviour.md §2.1: ranges are for downloads only. */
     if (engine_job_type(job->engine_job) != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
-    FIXME("job %p: needs the transfer engine\n", job);
-    return E_NOTIMPL;
+    hr = file_check_remote_name(remote, BG_JOB_TYPE_DOWNLOAD);
+    if (FAILED(hr)) return hr;
+    /* behaviour.md §2.2 [doc]: since BITS 3.0, HTTP and HTTPS only. */
+    if (_wcsnicmp(remote, L"http://", 7) && _wcsnicmp(remote, L"https://", 8)) return E_INVALIDARG;
+    hr = file_check_local_name(local);
+    if (SUCCEEDED(hr)) hr = file_check_ranges(count, ranges);
+    if (SUCCEEDED(hr)) hr = security_check_job_access(job->engine_job, FALSE);
+    if (FAILED(hr)) return hr;
+    return engine_add_file_ranges(job->engine_job, &info, count, ranges);
 }
 
 /* behaviour.md §2.1: the flags must be set before the job is TRANSFERRED. */
@@ -1061,10 +1073,14 @@ static HRESULT set_property(struct job *job, struct job_props *props, BITS_JOB_P
         return S_OK;
     case BITS_JOB_PROPERTY_ON_DEMAND_MODE:
         if (!download) return BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY;
-        if (!value->Enable) return S_OK;
-        if (props->http_method) return BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
-        FIXME("job %p: on-demand downloads are not implemented\n", job);
-        return E_NOTIMPL;
+        if (!value->Enable == !props->on_demand) return S_OK;
+        if (value->Enable && props->http_method) return BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
+        /* Learn RequestFileRanges: an on-demand job has no dynamic content [doc]. */
+        if (value->Enable && props->dynamic_content) return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+        /* The temporary files have the layout of the mode they started in [inferred]. */
+        if (engine_job_started(job->engine_job)) return BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
+        props->on_demand = !!value->Enable;
+        return S_OK;
     default:
         WARN("unknown property %u\n", id);
         return BG_E_UNKNOWN_PROPERTY_ID;
@@ -1122,7 +1138,7 @@ static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPE
         value->Dword = props->notification_interval;
         break;
     case BITS_JOB_PROPERTY_ON_DEMAND_MODE:
-        value->Enable = FALSE;      /* SetProperty never turns it on */
+        value->Enable = props->on_demand;
         break;
     default:
         WARN("unknown property %u\n", id);

@@ -1,5 +1,6 @@
 /* Client notifications (behaviour.md §6): IBackgroundCopyCallback JobTransferred, JobError and
- * JobModification, IBackgroundCopyCallback2 FileTransferred, and the notify command line.
+ * JobModification, IBackgroundCopyCallback2 FileTransferred, IBackgroundCopyCallback3
+ * FileRangesTransferred, and the notify command line.
  *
  * The engine only marks a job (notify_job_event(), notify_job_modified(), under its lock) and
  * wakes the notifier.  NOTIFY_THREADS threads of the multithreaded apartment then look at the
@@ -8,6 +9,10 @@
  * past events, so an interface or command line registered after the event still hears of it
  * (§6.2), and a failure simply leaves the notification due:
  *
+ * - FileRangesTransferred with the spans of an on-demand file filled since the last one
+ *   (engine_take_fresh_ranges()), at most once per the job's notification interval while the
+ *   job transfers, at once when it stopped (before its own callback); a failure loses them,
+ *   as a JobModification is lost;
  * - FileTransferred for each transferred file (for an upload-reply job, its file once the
  *   reply is in), in job order, before the job's own callback;
  * - JobTransferred while TRANSFERRED, JobError while ERROR, once per entry into the state;
@@ -64,6 +69,7 @@ static INIT_ONCE notifier_once = INIT_ONCE_STATIC_INIT;
 enum action_kind
 {
     ACTION_NONE,
+    ACTION_RANGES,              /* FileRangesTransferred */
     ACTION_FILE,                /* FileTransferred */
     ACTION_JOB,                 /* JobTransferred or JobError, by the state */
     ACTION_MODIFICATION,        /* JobModification */
@@ -87,8 +93,10 @@ struct action
     IUnknown *target;           /* counted; NULL with TARGET_ACTIVATE */
     enum target_source source;
     GUID clsid;
-    struct job_file *file;      /* ACTION_FILE */
+    struct job_file *file;      /* ACTION_FILE, ACTION_RANGES */
     ULONG file_index;
+    BG_FILE_RANGE *ranges;      /* ACTION_RANGES, malloc'd */
+    DWORD range_count;
     WCHAR *program;             /* ACTION_CMDLINE, malloc'd */
     WCHAR *parameters;
     BOOL has_program;           /* a command line could take over after a failure */
@@ -196,6 +204,7 @@ void notify_free_job(struct job_notify *notify)
 static void free_action(struct action *action)
 {
     if (action->target) IUnknown_Release(action->target);
+    free(action->ranges);
     free(action->program);
     free(action->parameters);
     memset(action, 0, sizeof(*action));
@@ -257,8 +266,10 @@ static ULONGLONG plan(struct engine_job *job, struct action *action)
     ULONGLONG now = clock_ticks(), next = 0;
     BOOL waiting = now < notify->retry_at, file_due = FALSE, job_due;
     ULONG flags = props->notify_flags;
+    BG_FILE_RANGE *ranges;
     struct job_file *file;
     BG_JOB_STATE state;
+    DWORD range_count;
     ULONG serial;
 
     memset(action, 0, sizeof(*action));
@@ -269,10 +280,36 @@ static ULONGLONG plan(struct engine_job *job, struct action *action)
     action->has_program = props->notify_program
             && !is_service_account(engine_job_owner(job)->sid);
     if (state == BG_JOB_STATE_ACKNOWLEDGED || state == BG_JOB_STATE_CANCELLED
+            || (flags & BG_NOTIFY_DISABLE) || !(flags & BG_NOTIFY_FILE_RANGES_TRANSFERRED)
+            || !has_target(props, notify))
+    {
+        /* Nobody to tell of the spans filled so far. */
+        while (engine_take_fresh_ranges(job, &ranges, &range_count)) free(ranges);
+    }
+    if (state == BG_JOB_STATE_ACKNOWLEDGED || state == BG_JOB_STATE_CANCELLED
             || (flags & BG_NOTIFY_DISABLE))
     {
         notify->modified = FALSE;
         goto done;
+    }
+
+    /* Learn FileRangesTransferred: the spans since the last call, at the pace of JobModification
+     * (BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS) while more are coming. */
+    if (engine_take_fresh_ranges(job, NULL, NULL))
+    {
+        ULONGLONG when = notify->last_ranges + props->notification_interval;
+
+        if (notify->last_ranges && now < when && (state == BG_JOB_STATE_QUEUED
+                || state == BG_JOB_STATE_CONNECTING || state == BG_JOB_STATE_TRANSFERRING))
+            next = when;
+        else
+        {
+            action->file = engine_take_fresh_ranges(job, &action->ranges, &action->range_count);
+            notify->last_ranges = now;
+            action->kind = ACTION_RANGES;
+            pick_target(props, notify, action);
+            goto done;
+        }
     }
 
     if (flags & BG_NOTIFY_FILE_TRANSFERRED)
@@ -282,7 +319,7 @@ static ULONGLONG plan(struct engine_job *job, struct action *action)
     }
     if (file_due && has_target(props, notify))
     {
-        if (waiting) next = notify->retry_at;
+        if (waiting) next = min_time(next, notify->retry_at);
         else
         {
             action->kind = ACTION_FILE;
@@ -404,6 +441,7 @@ static HRESULT activate(struct engine_job *job, struct action *action)
 /* No lock held.  Makes the call an interface action stands for. */
 static HRESULT call_target(struct engine_job *job, const struct action *action)
 {
+    IBackgroundCopyCallback3 *callback3 = NULL;
     IBackgroundCopyCallback2 *callback2 = NULL;
     IBackgroundCopyCallback *callback = NULL;
     IBackgroundCopyError *error = NULL;
@@ -414,7 +452,21 @@ static HRESULT call_target(struct engine_job *job, const struct action *action)
 
     hr = job_create(job, &job_object);
     if (FAILED(hr)) return hr;
-    if (action->kind == ACTION_FILE)
+    if (action->kind == ACTION_RANGES)
+    {
+        hr = IUnknown_QueryInterface(action->target, &IID_IBackgroundCopyCallback3,
+                                     (void **)&callback3);
+        if (SUCCEEDED(hr)) hr = file_create(job, action->file, &file);
+        if (SUCCEEDED(hr))
+        {
+            TRACE("FileRangesTransferred %s, %lu ranges\n", debugstr_w(action->file->local_name),
+                  action->range_count);
+            hr = IBackgroundCopyCallback3_FileRangesTransferred(callback3, job_object, file,
+                                                                action->range_count,
+                                                                action->ranges);
+        }
+    }
+    else if (action->kind == ACTION_FILE)
     {
         hr = IUnknown_QueryInterface(action->target, &IID_IBackgroundCopyCallback2,
                                      (void **)&callback2);
@@ -452,6 +504,7 @@ static HRESULT call_target(struct engine_job *job, const struct action *action)
     }
     if (error) IBackgroundCopyError_Release(error);
     if (file) IBackgroundCopyFile_Release(file);
+    if (callback3) IBackgroundCopyCallback3_Release(callback3);
     if (callback2) IBackgroundCopyCallback2_Release(callback2);
     if (callback) IBackgroundCopyCallback_Release(callback);
     IBackgroundCopyJob_Release(job_object);
@@ -481,7 +534,8 @@ static void perform_call(struct engine_job *job, struct action *action)
         /* A client without Callback2 cannot hear of files: not a failure. */
         no_callback2 = action->kind == ACTION_FILE && hr == E_NOINTERFACE;
     }
-    if (action->kind == ACTION_MODIFICATION) return;    /* §6.3: the result does not matter */
+    /* §6.3: the result does not matter; Learn FileRangesTransferred: events may be lost. */
+    if (action->kind == ACTION_MODIFICATION || action->kind == ACTION_RANGES) return;
 
     engine_job_lock(job);
     notify = engine_job_notify(job);

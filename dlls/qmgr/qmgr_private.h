@@ -114,6 +114,7 @@ struct job_props
     BG_AUTH_TARGET stored_credentials;  /* 0 when not enabled */
     struct job_credential credentials[AUTH_TARGETS][AUTH_SCHEMES];  /* Job2 SetCredentials */
     DWORD notification_interval;    /* milliseconds */
+    BOOL on_demand;                 /* ON_DEMAND_MODE: see struct job_file */
     WCHAR *custom_headers;          /* HttpOptions from here */
     BOOL headers_write_only;
     ULONG security_flags;
@@ -124,6 +125,7 @@ struct job_props
     BOOL cert_by_hash;
     BYTE cert_hash[20];             /* SHA-1 thumbprint */
     WCHAR *cert_subject;
+    DWORD helper_token_flags;       /* IBitsTokenOptions: saved, unlike the token (tokenopts.c) */
 };
 
 /* One file of a job.  Only engine.c writes these fields; others read them under the job lock.
@@ -140,6 +142,24 @@ struct job_file
     WCHAR validator[128];           /* the transport's ETag or Last-Modified, "" if none */
     FILETIME remote_time;           /* of the remote file, given to the local file at Complete */
     WCHAR *response_headers;        /* malloc'd head of the last HTTP response, NULL before one */
+    /* Job3::AddFileWithRanges (behaviour.md §2.2): the ranges as given, malloc'd; NULL for the
+     * whole file.  The temporary file holds them one after the other, in that order, so
+     * bytes_transferred alone says how far each range got, and bytes_total is their sum. */
+    BG_FILE_RANGE *ranges;
+    DWORD range_count;
+    /* On-demand files (those of a job in Job5 ON_DEMAND_MODE without the ranges above): the
+     * temporary file has the remote layout; filled are the spans in it (sorted, merged,
+     * malloc'd), whose sum is bytes_transferred, and bytes_total is the remote size.  wanted
+     * are the spans RequestFileRanges asked for that are not filled yet (sorted, merged); fresh
+     * those filled since the last FileRangesTransferred (notify.c takes them).  position is
+     * UpdateDownloadPosition's offset, where the missing spans are fetched from first. */
+    BG_FILE_RANGE *filled;
+    DWORD filled_count;
+    BG_FILE_RANGE *wanted;
+    DWORD wanted_count;
+    BG_FILE_RANGE *fresh;
+    DWORD fresh_count;
+    UINT64 position;
 };
 
 /* An upload job's session with its BITS server (wire-and-tools.md §2.6, §2.9).  The engine
@@ -183,6 +203,7 @@ struct job_notify
     ULONG cmdline_serial;           /* the callback failed for it: the command line takes over */
     BOOL modified;                  /* a JobModification is due */
     ULONGLONG last_modification;    /* clock_ticks() of the last JobModification sent */
+    ULONGLONG last_ranges;          /* clock_ticks() of the last FileRangesTransferred sent */
     ULONGLONG retry_at;             /* clock_ticks() before which a failure is not retried */
     HANDLE process;                 /* the notify command line while it runs */
     ULONG process_serial;           /* what that process was started for */
@@ -258,6 +279,27 @@ void engine_job_notified(struct engine_job *job, ULONG serial);
 
 /* Appends all the files or none (names already checked by file.c). */
 HRESULT engine_add_files(struct engine_job *job, ULONG count, const BG_FILE_INFO *files);
+/* Job3::AddFileWithRanges: one file of those ranges (already checked by
+ * file_check_ranges()), or BG_E_TOO_MANY_RANGES_IN_FILE above MaxRangesPerFile. */
+HRESULT engine_add_file_ranges(struct engine_job *job, const BG_FILE_INFO *info, DWORD count,
+                               const BG_FILE_RANGE *ranges);
+/* Job lock held, for notify.c: the first file with ranges filled since the last call, which
+ * it takes (malloc'd) unless ranges is NULL, or NULL. */
+struct job_file *engine_take_fresh_ranges(struct engine_job *job, BG_FILE_RANGE **ranges,
+                                          DWORD *count);
+/* File6 (behaviour.md §7.2): BG_E_RANDOM_ACCESS_NOT_SUPPORTED unless the file could be on
+ * demand (download, HTTP or HTTPS, no dynamic content or custom method, no ranges of
+ * AddFileWithRanges).  RequestFileRanges: BG_E_INVALID_RANGE for a span past the end of the
+ * file once its size is known; an on-demand file fetches the missing part at the next Resume,
+ * other files get every byte anyway.  GetFilledFileRanges: sorted, merged, CoTaskMemAlloc'd. */
+HRESULT engine_update_position(struct engine_job *job, struct job_file *file, UINT64 offset);
+HRESULT engine_request_ranges(struct engine_job *job, struct job_file *file, DWORD count,
+                              const BG_FILE_RANGE *ranges);
+HRESULT engine_filled_ranges(struct engine_job *job, struct job_file *file, DWORD *count,
+                             BG_FILE_RANGE **ranges);
+/* Job lock held, for ON_DEMAND_MODE: whether a transfer of the job began (a file has a
+ * temporary file, or a run is under way). */
+BOOL engine_job_started(struct engine_job *job);
 HRESULT engine_set_remote_name(struct engine_job *job, struct job_file *file, const WCHAR *name);
 /* behaviour.md §2.1, Job3::ReplaceRemotePrefix: every remote name that starts with old_prefix
  * (case-sensitive) starts with new_prefix instead, in all files or in none.  S_FALSE when no name
@@ -344,13 +386,17 @@ HRESULT file_create(struct engine_job *job, struct job_file *file, IBackgroundCo
  * name: S_OK or E_INVALIDARG. */
 HRESULT file_check_remote_name(const WCHAR *name, BG_JOB_TYPE type);
 HRESULT file_check_local_name(const WCHAR *name);
+/* behaviour.md §2.2, AddFileWithRanges: E_INVALIDARG without ranges, BG_E_INVALID_RANGE for an
+ * offset of BG_LENGTH_TO_EOF or a range past 2^64, BG_E_OVERLAPPING_RANGES when two overlap. */
+HRESULT file_check_ranges(DWORD count, const BG_FILE_RANGE *ranges);
 
 /* notify.c: client notifications (behaviour.md §6), delivered by the notifier's own threads with
  * no lock held.  The engine calls the two notify_job_*() functions with the job lock held; they
  * only mark the job and wake a thread. */
 HRESULT notify_init(void);
 void notify_shutdown(void);
-/* The job entered TRANSFERRED or ERROR, or a file of it was transferred. */
+/* The job entered TRANSFERRED or ERROR, or a file of it was transferred, or ranges of an
+ * on-demand file were (FileRangesTransferred, engine_take_fresh_ranges()). */
 void notify_job_event(struct engine_job *job);
 /* Something a JobModification reports happened; settings is TRUE for a client's change, which
  * also retries a failed notification at once (a new interface or command line may work). */
@@ -385,6 +431,19 @@ struct transfer
     void (*progress)(struct transfer *transfer);
     void *context;                  /* the engine's, for the progress callback */
     void *transport;                /* the transport's own state while it runs */
+    /* Parts of a file, over HTTP only.  Without random, ranges are those of AddFileWithRanges:
+     * temp_file holds them one after the other, in their order, and offset, known_size, total
+     * and transferred count their bytes only.  With random (an on-demand file, http_fill()),
+     * ranges are the spans to fetch, in that order, each written at its own offset of
+     * temp_file, which has the remote layout: total is the remote size (known_size that of an
+     * earlier attempt), transferred counts this call's bytes, and each write is reported to
+     * progress in piece.  had_data: the file has bytes already, which a change of the remote
+     * file makes BG_E_REMOTE_FILE_CHANGED instead of a fresh start. */
+    const BG_FILE_RANGE *ranges;
+    DWORD range_count;
+    BOOL random;
+    BOOL had_data;
+    BG_FILE_RANGE piece;            /* set by the transport before progress, with random */
 
     /* Set by the transport. */
     UINT64 total;                   /* size of the remote file, BG_SIZE_UNKNOWN until known */
@@ -454,6 +513,9 @@ HRESULT transport_upload(struct transfer *transfer, enum upload_step step);
 
 /* The transports behind transport_download(), and what they share (localfile.c). */
 HRESULT http_download(struct transfer *transfer);       /* http.c: http:// and https:// */
+/* http.c: the spans of an on-demand file (transfer->random), called instead of
+ * transport_download(), with its result fields. */
+HRESULT http_fill(struct transfer *transfer);
 HRESULT localfile_download(struct transfer *transfer);  /* file://, UNC and local paths */
 /* Records error, context and class in transfer and returns hr. */
 HRESULT transfer_fail(struct transfer *transfer, HRESULT hr, BG_ERROR_CONTEXT context,
@@ -565,5 +627,26 @@ HRESULT peercache_query(void **out);
 /* enum.c: a new empty IEnumBitsPeerCacheRecords or IEnumBitsPeers, by iid; S_FALSE, as every
  * method of theirs answers, or a failure. */
 HRESULT enum_empty_create(REFIID iid, void **out);
+
+/* IBitsTokenOptions (tokenopts.c): a job's helper token.  It lives with the engine's job, is
+ * never saved, and is not used by the transfers yet. */
+struct helper_token
+{
+    HANDLE token;           /* an impersonation token of the client's; NULL when none is set */
+    WCHAR *sid_string;      /* malloc'd: its user, "S-1-5-..." */
+    BOOL admin;             /* BUILTIN\Administrators is enabled in it */
+};
+/* security.c: the caller's token as a helper token (the service's own outside a COM call);
+ * CO_E_FAILEDTOIMPERSONATE when the client's COM settings allow no impersonation. */
+HRESULT security_get_helper_token(struct helper_token *helper);
+void security_free_helper_token(struct helper_token *helper);
+/* engine.c, job lock held: the job's helper token, valid until the lock is left. */
+const struct helper_token *engine_job_helper_token(struct engine_job *job);
+/* Job lock held (from engine_job_lock_for_change()): helper replaces the job's token, and gets
+ * the old one for the caller to free (security_free_helper_token()) once the lock is left. */
+void engine_job_swap_helper_token(struct engine_job *job, struct helper_token *helper);
+/* tokenopts.c: a new IBitsTokenOptions of the job object job (which it keeps referenced) for
+ * engine_job, with the rights of the caller of this QueryInterface. */
+HRESULT token_options_create(IUnknown *job, struct engine_job *engine_job, void **out);
 
 #endif /* QMGR_PRIVATE_H */

@@ -21,8 +21,10 @@
 
 DEFAULT_DEBUG_CHANNEL(qmgr);
 
-/* An identification token of PROCESS's primary token, as CheckTokenMembership needs. */
-static HRESULT duplicate_process_token(HANDLE process, HANDLE *token)
+/* A token of PROCESS's primary token at that level: identification, as CheckTokenMembership
+ * needs, or impersonation for a helper token. */
+static HRESULT duplicate_process_token(HANDLE process, SECURITY_IMPERSONATION_LEVEL level,
+                                       HANDLE *token)
 {
     HANDLE process_token;
     DWORD error;
@@ -31,7 +33,7 @@ static HRESULT duplicate_process_token(HANDLE process, HANDLE *token)
     *token = NULL;
     if (!OpenProcessToken(process, TOKEN_QUERY | TOKEN_DUPLICATE, &process_token))
         return HRESULT_FROM_WIN32(GetLastError());
-    ok = DuplicateToken(process_token, SecurityIdentification, token);
+    ok = DuplicateToken(process_token, level, token);
     error = GetLastError();
     CloseHandle(process_token);
     if (ok) return S_OK;
@@ -42,7 +44,7 @@ static HRESULT duplicate_process_token(HANDLE process, HANDLE *token)
 /* The token of the process that made the RPC call this thread is serving, for when COM
  * impersonation tells nothing (Wine).  The client waits for the reply, so the process is still
  * there.  HRESULT_FROM_WIN32(RPC_S_NO_CALL_ACTIVE) when the thread serves no call. */
-static HRESULT open_client_process_token(HANDLE *token)
+static HRESULT open_client_process_token(SECURITY_IMPERSONATION_LEVEL level, HANDLE *token)
 {
     RPC_BINDING_HANDLE call;
     RPC_STATUS status;
@@ -57,10 +59,25 @@ static HRESULT open_client_process_token(HANDLE *token)
     if (status != RPC_S_OK) return HRESULT_FROM_WIN32(status);
     process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
     if (!process) return HRESULT_FROM_WIN32(GetLastError());
-    hr = duplicate_process_token(process, token);
+    hr = duplicate_process_token(process, level, token);
     CloseHandle(process);
     TRACE("client process %04lx, hr %#lx\n", pid, hr);
     return hr;
+}
+
+/* The caller's token at that level when COM impersonation tells nothing: the client process's,
+ * or the service's own when there is none. */
+static HRESULT open_client_or_service_token(SECURITY_IMPERSONATION_LEVEL level, HANDLE *token)
+{
+    HRESULT hr;
+
+    hr = open_client_process_token(level, token);
+    if (SUCCEEDED(hr)) return S_OK;
+    /* Wine runs the service as the client's user, so the service's token names the right
+     * user, but it is an administrator's. */
+    if (hr != HRESULT_FROM_WIN32(RPC_S_NO_CALL_ACTIVE))
+        WARN("no token of the client process, hr %#lx: taking the service's\n", hr);
+    return duplicate_process_token(GetCurrentProcess(), level, token);
 }
 
 /* The token of the client of the current COM call, at least at identification level, as
@@ -97,13 +114,7 @@ static HRESULT open_caller_token(HANDLE *token)
     }
     else TRACE("no COM call to impersonate, hr %#lx\n", hr);
 
-    hr = open_client_process_token(token);
-    if (SUCCEEDED(hr)) return S_OK;
-    /* Wine runs the service as the client's user, so the service's token names the right
-     * user, but it is an administrator's. */
-    if (hr != HRESULT_FROM_WIN32(RPC_S_NO_CALL_ACTIVE))
-        WARN("no token of the client process, hr %#lx: taking the service's\n", hr);
-    return duplicate_process_token(GetCurrentProcess(), token);
+    return open_client_or_service_token(SecurityIdentification, token);
 }
 
 /* One class of token information, in a malloc'd block. */
@@ -320,7 +331,7 @@ void security_begin_file_work(struct file_work *work)
     {
         /* Wine: the thread stays the service, which runs as the client's Unix user; whose the
          * files become is told by the client's process token. */
-        hr = open_client_process_token(&work->token);
+        hr = open_client_process_token(SecurityIdentification, &work->token);
         if (hr == HRESULT_FROM_WIN32(RPC_S_NO_CALL_ACTIVE))
             TRACE("no client: working as the service\n");
         else if (FAILED(hr)) WARN("no token of the client process, hr %#lx\n", hr);
@@ -439,4 +450,98 @@ void security_give_file_sid(PSID user, const WCHAR *path)
     if (!privileged) TRACE("no restore privilege: setting the owner may fail\n");
     set_file_owner(user, path);
     if (privileged) RevertToSelf();
+}
+
+/* IBitsTokenOptions::SetHelperToken: the client's token, which the service impersonates (a
+ * thread token when the client cloaks one).  The client must allow impersonation: a token at
+ * identification level is refused with CO_E_FAILEDTOIMPERSONATE, as the method's page says.
+ * Under Wine there is no such token and the client process's is taken. */
+static HRESULT open_caller_impersonation_token(HANDLE *token)
+{
+    SECURITY_IMPERSONATION_LEVEL level;
+    HANDLE thread_token;
+    DWORD error, size;
+    HRESULT hr;
+    BOOL ok;
+
+    *token = NULL;
+    hr = CoImpersonateClient();
+    if (SUCCEEDED(hr))
+    {
+        ok = OpenThreadToken(GetCurrentThread(), TOKEN_QUERY | TOKEN_DUPLICATE, TRUE,
+                             &thread_token);
+        error = GetLastError();
+        hr = CoRevertToSelf();
+        if (FAILED(hr))
+        {
+            ERR("cannot stop impersonating, hr %#lx\n", hr);
+            if (ok) CloseHandle(thread_token);
+            return hr;
+        }
+        if (ok)
+        {
+            if (!GetTokenInformation(thread_token, TokenImpersonationLevel, &level,
+                                     sizeof(level), &size))
+                hr = HRESULT_FROM_WIN32(GetLastError());
+            else if (level < SecurityImpersonation)
+            {
+                WARN("the client allows impersonation level %u only\n", level);
+                hr = CO_E_FAILEDTOIMPERSONATE;
+            }
+            else if (!DuplicateToken(thread_token, level, token))
+            {
+                hr = HRESULT_FROM_WIN32(GetLastError());
+                *token = NULL;
+            }
+            CloseHandle(thread_token);
+            return hr;
+        }
+        if (error != ERROR_NO_TOKEN) return HRESULT_FROM_WIN32(error);
+        TRACE("impersonation gave no token\n");
+    }
+    else if (hr != RPC_E_CALL_COMPLETE && hr != CO_E_NOTINITIALIZED)
+    {
+        ERR("cannot impersonate the client, hr %#lx\n", hr);
+        return hr;
+    }
+    else TRACE("no COM call to impersonate, hr %#lx\n", hr);
+    return open_client_or_service_token(SecurityImpersonation, token);
+}
+
+HRESULT security_get_helper_token(struct helper_token *helper)
+{
+    WCHAR *sid_string;
+    PSID sid;
+    HRESULT hr;
+
+    memset(helper, 0, sizeof(*helper));
+    hr = open_caller_impersonation_token(&helper->token);
+    if (FAILED(hr)) return hr;
+    hr = get_token_user(helper->token, &sid);
+    if (SUCCEEDED(hr))
+    {
+        if (!ConvertSidToStringSidW(sid, &sid_string)) hr = HRESULT_FROM_WIN32(GetLastError());
+        else
+        {
+            helper->sid_string = _wcsdup(sid_string);
+            LocalFree(sid_string);
+            if (!helper->sid_string) hr = E_OUTOFMEMORY;
+        }
+        free(sid);
+    }
+    if (SUCCEEDED(hr)) hr = is_token_admin(helper->token, &helper->admin);
+    if (FAILED(hr))
+    {
+        security_free_helper_token(helper);
+        return hr;
+    }
+    TRACE("user %s, administrator %d\n", debugstr_w(helper->sid_string), helper->admin);
+    return S_OK;
+}
+
+void security_free_helper_token(struct helper_token *helper)
+{
+    if (helper->token) CloseHandle(helper->token);
+    free(helper->sid_string);
+    memset(helper, 0, sizeof(*helper));
 }

@@ -101,6 +101,7 @@ static const IID *const pinned_iids[] =
     &IID_IBackgroundCopyFile, &IID_IBackgroundCopyFile2, &IID_IBackgroundCopyFile3,
     &IID_IBackgroundCopyFile4, &IID_IBackgroundCopyFile5, &IID_IBackgroundCopyFile6,
     &IID_IEnumBackgroundCopyJobs, &IID_IEnumBackgroundCopyFiles, &IID_IBackgroundCopyError,
+    &IID_IBitsTokenOptions,
 };
 
 static HRESULT STDMETHODCALLTYPE anchor_QueryInterface(IUnknown *iface, REFIID riid, void **obj)

@@ -60,13 +60,18 @@
  *     (BITS-Host-Id) and UPLOAD_HOST_TIMEOUT u32 (its fallback timeout in seconds, ~0:
  *     never), and the reply: REPLY_URL, REPLY_TEMP and REPLY_VALIDATOR strings, REPLY_TIME
  *     FILETIME; then one tag per struct job_props member but notify_iface (callbacks are not
- *     persistent, behaviour.md §6; CERT is has + location + by_hash + 20-byte hash), then one
- *     FILE per file in job order.  The bytes of an upload that the server acknowledged are
+ *     persistent, behaviour.md §6; CERT is has + location + by_hash + 20-byte hash;
+ *     HELPER_TOKEN_FLAGS, tag 72, absent when 0: the helper token itself is never saved),
+ *     then one FILE per file in job order.  The bytes of an upload that the server acknowledged are
  *     the transferred size of its FILE.
  *
  * FILE holds a nested field list: REMOTE and LOCAL strings (required), TEMP string, SIZES u64
  * total + u64 transferred, FLAGS u32 (1 completed, 2 validated), VALIDATOR string,
- * REMOTE_TIME FILETIME.
+ * REMOTE_TIME FILETIME, and from tag 16 on the parts of a file (struct job_file), each absent
+ * when empty, as arrays of u64 offset + u64 length: RANGES (those of AddFileWithRanges, in the
+ * caller's order; the bytes transferred say how far they got, one after the other), and for an
+ * on-demand file (the job's ON_DEMAND u32, tag 64) FILLED and WANTED (sorted spans that do not
+ * touch) and POSITION u64.  At most STORE_MAX_RANGES ranges an array.
  *
  * CREDENTIAL (tag 80, one per credential SetCredentials set) holds a nested field list:
  * TARGET and SCHEME u32 (required, valid BG_AUTH_TARGET and BG_AUTH_SCHEME values), USER
@@ -90,6 +95,7 @@ DEFAULT_DEBUG_CHANNEL(qmgr);
 #define STORE_VERSION       1
 #define HEADER_SIZE         32
 #define STORE_MAX_STRING    32768           /* characters; custom headers are the longest */
+#define STORE_MAX_RANGES    (1u << 20)      /* ranges in one array: 16 MB */
 #define STORE_MAX_SIZE      (256u << 20)    /* STORE_MAX_FILES files of bounded names fit */
 #define STORE_DIR           L"\\Microsoft\\Network\\Downloader"
 #define GUID_CHARS          39              /* "{...}" and the terminator */
@@ -112,9 +118,12 @@ enum tag
     T_MAX_DOWNLOAD_SIZE, T_STORED_CREDENTIALS, T_NOTIFICATION_INTERVAL, T_CUSTOM_HEADERS,
     T_HEADERS_WRITE_ONLY, T_SECURITY_FLAGS, T_HTTP_METHOD, T_CERT, T_CERT_STORE_NAME,
     T_CERT_SUBJECT,
+    T_ON_DEMAND = 64,
+    T_HELPER_TOKEN_FLAGS = 72,
     T_CREDENTIAL = 80,
     T_FILE = 96,
     F_REMOTE = 1, F_LOCAL, F_TEMP, F_SIZES, F_FLAGS, F_VALIDATOR, F_REMOTE_TIME,
+    F_RANGES = 16, F_FILLED, F_WANTED, F_POSITION,
     C_TARGET = 1, C_SCHEME, C_USER, C_PASSWORD,
 };
 
@@ -415,6 +424,26 @@ static void end_nested(struct writer *w, size_t length_at)
     w->data[length_at + 3] = len >> 24;
 }
 
+/* An array of ranges, each u64 offset + u64 length; nothing when empty. */
+static void put_ranges(struct writer *w, DWORD tag, const BG_FILE_RANGE *ranges, DWORD count)
+{
+    DWORD i;
+
+    if (!count) return;
+    if (count > STORE_MAX_RANGES)
+    {
+        w->failed = TRUE;
+        return;
+    }
+    put_u32_raw(w, tag);
+    put_u32_raw(w, count * 16);
+    for (i = 0; i < count; i++)
+    {
+        put_u64_raw(w, ranges[i].InitialOffset);
+        put_u64_raw(w, ranges[i].Length);
+    }
+}
+
 static void put_file(struct writer *w, const struct job_file *file)
 {
     size_t at = begin_nested(w, T_FILE);
@@ -430,6 +459,10 @@ static void put_file(struct writer *w, const struct job_file *file)
             | (file->validated ? FILE_VALIDATED : 0));
     if (file->validator[0]) put_string(w, F_VALIDATOR, file->validator);
     put_u64(w, F_REMOTE_TIME, filetime_u64(&file->remote_time));
+    put_ranges(w, F_RANGES, file->ranges, file->range_count);
+    put_ranges(w, F_FILLED, file->filled, file->filled_count);
+    put_ranges(w, F_WANTED, file->wanted, file->wanted_count);
+    if (file->position) put_u64(w, F_POSITION, file->position);
     end_nested(w, at);
 }
 
@@ -505,6 +538,8 @@ static void put_props(struct writer *w, const struct job_props *props)
     put_bytes(w, props->cert_hash, sizeof(props->cert_hash));
     put_string(w, T_CERT_STORE_NAME, props->cert_store_name);
     put_string(w, T_CERT_SUBJECT, props->cert_subject);
+    if (props->on_demand) put_u32(w, T_ON_DEMAND, 1);
+    if (props->helper_token_flags) put_u32(w, T_HELPER_TOKEN_FLAGS, props->helper_token_flags);
     put_credentials(w, props);
 }
 
@@ -741,7 +776,38 @@ static void free_parsed_file(struct job_file *file)
     free(file->remote_name);
     free(file->local_name);
     free(file->temp_name);
+    free(file->ranges);
+    free(file->filled);
+    free(file->wanted);
     free(file);
+}
+
+/* put_ranges()' field.  Sets of spans (filled, wanted) must be sorted, without empty spans,
+ * and neither overlap nor touch. */
+static HRESULT get_ranges(const BYTE *data, DWORD size, BOOL spans, BG_FILE_RANGE **out,
+                          DWORD *count)
+{
+    BG_FILE_RANGE *ranges;
+    DWORD i;
+
+    free(*out);             /* a repeated field: the last one wins */
+    *out = NULL;
+    *count = 0;
+    if (!size || size % 16 || size / 16 > STORE_MAX_RANGES) return E_FAIL;
+    if (!(ranges = malloc(size))) return E_OUTOFMEMORY;
+    *out = ranges;
+    *count = size / 16;
+    for (i = 0; i < *count; i++)
+    {
+        ranges[i].InitialOffset = get_u64_raw(data + 16 * i);
+        ranges[i].Length = get_u64_raw(data + 16 * i + 8);
+        if (!spans) continue;
+        if (!ranges[i].Length || ranges[i].Length > ~(UINT64)0 - ranges[i].InitialOffset
+                || (i && ranges[i].InitialOffset
+                    <= ranges[i - 1].InitialOffset + ranges[i - 1].Length))
+            return E_FAIL;
+    }
+    return S_OK;
 }
 
 static void free_parsed(struct store_job *job)
@@ -875,6 +941,19 @@ static HRESULT parse_file(const BYTE *data, DWORD size, struct job_file **out)
         case F_REMOTE_TIME:
             if (len != 8) { hr = E_FAIL; break; }
             set_filetime(&file->remote_time, get_u64_raw(value));
+            break;
+        case F_RANGES:
+            hr = get_ranges(value, len, FALSE, &file->ranges, &file->range_count);
+            break;
+        case F_FILLED:
+            hr = get_ranges(value, len, TRUE, &file->filled, &file->filled_count);
+            break;
+        case F_WANTED:
+            hr = get_ranges(value, len, TRUE, &file->wanted, &file->wanted_count);
+            break;
+        case F_POSITION:
+            if (len != 8) { hr = E_FAIL; break; }
+            file->position = get_u64_raw(value);
             break;
         default:
             break;
@@ -1032,6 +1111,8 @@ static HRESULT parse_payload(const BYTE *data, DWORD size, struct store_job *job
             break;
         case T_CERT_STORE_NAME: hr = get_string(value, len, &props->cert_store_name); break;
         case T_CERT_SUBJECT: hr = get_string(value, len, &props->cert_subject); break;
+        case T_ON_DEMAND: GET_U32(props->on_demand); break;
+        case T_HELPER_TOKEN_FLAGS: GET_U32(props->helper_token_flags); break;
         case T_CREDENTIAL: hr = parse_credential(value, len, props); break;
         case T_FILE:
             hr = parse_file(value, len, &file);
