@@ -296,23 +296,7 @@ static void check_requests_at(const char *path, UINT64 size, const BG_FILE_RANGE
 #define check_requests(path, size, ranges, count) \
     check_requests_at(path, size, ranges, count, __LINE__)
 
-/* Resumes JOB and waits for EXPECTED; reports the state and error otherwise. */
-static BOOL resume_and_wait_at(IBackgroundCopyJob *job, BG_JOB_STATE expected, int line)
-{
-    BG_ERROR_CONTEXT context = BG_ERROR_CONTEXT_NONE;
-    HRESULT hr, code = S_OK;
-    BG_JOB_STATE state;
-
-    hr = IBackgroundCopyJob_Resume(job);
-    ok_(__FILE__, line)(hr == S_OK, "Resume: %#lx\n", hr);
-    if (hr != S_OK) return FALSE;
-    state = wait_for_state_seen(job, expected, TRANSFER_TIMEOUT, NULL);
-    if (state != expected) get_job_error(job, &context, &code);
-    ok_(__FILE__, line)(state == expected, "state %d, expected %d; error %#lx, context %d\n",
-            state, expected, code, context);
-    return state == expected;
-}
-#define resume_and_wait(job, expected) resume_and_wait_at(job, expected, __LINE__)
+#define resume_and_wait(job, expected) resume_job_and_wait(job, expected, TRANSFER_TIMEOUT, NULL)
 
 /* behaviour.md §2.2, §4.1 [doc]: a fatal error of the remote file, the job in ERROR. */
 static void check_remote_error_at(IBackgroundCopyJob *job, HRESULT expected, int line)
@@ -320,7 +304,8 @@ static void check_remote_error_at(IBackgroundCopyJob *job, HRESULT expected, int
     BG_ERROR_CONTEXT context;
     HRESULT code;
 
-    if (!resume_and_wait_at(job, BG_JOB_STATE_ERROR, line)) return;
+    if (!resume_job_and_wait_at(job, BG_JOB_STATE_ERROR, TRANSFER_TIMEOUT, NULL, __FILE__, line))
+        return;
     ok_(__FILE__, line)(get_job_error(job, &context, &code), "no error object\n");
     ok_(__FILE__, line)(code == expected, "error %#lx, expected %#lx\n", code, expected);
     ok_(__FILE__, line)(context == BG_ERROR_CONTEXT_REMOTE_FILE, "context %d\n", context);
@@ -1455,83 +1440,6 @@ static void child_max_ranges(void)
     cancel_job(job);
 }
 
-/* This process' token with BUILTIN\Administrators deny-only; NULL after a failure report. */
-static HANDLE make_restricted_token(void)
-{
-    BYTE sid[SECURITY_MAX_SID_SIZE];
-    SID_AND_ATTRIBUTES disable;
-    HANDLE token, restricted = NULL;
-    DWORD size = sizeof(sid);
-
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY
-            | TOKEN_ASSIGN_PRIMARY, &token))
-    {
-        ok(0, "OpenProcessToken: %lu\n", GetLastError());
-        return NULL;
-    }
-    if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, sid, &size))
-        ok(0, "CreateWellKnownSid: %lu\n", GetLastError());
-    else
-    {
-        disable.Sid = sid;
-        disable.Attributes = 0;
-        if (!CreateRestrictedToken(token, 0, 1, &disable, 0, NULL, 0, NULL, &restricted))
-        {
-            ok(0, "CreateRestrictedToken: %lu\n", GetLastError());
-            restricted = NULL;
-        }
-    }
-    CloseHandle(token);
-    return restricted;
-}
-
-/* Runs "ranges child" as a non-administrator and checks that it had no failures. */
-static void run_child(void)
-{
-    WCHAR exe[MAX_PATH], cmdline[MAX_PATH + 32];
-    PROCESS_INFORMATION pi;
-    STARTUPINFOW si;
-    DWORD code = 0, wait;
-    HANDLE token;
-    BOOL started;
-
-    if (!GetModuleFileNameW(NULL, exe, ARRAY_SIZE(exe)))
-    {
-        ok(0, "GetModuleFileName: %lu\n", GetLastError());
-        return;
-    }
-    if (!(token = make_restricted_token())) return;
-    swprintf(cmdline, ARRAY_SIZE(cmdline), L"\"%ls\" ranges child", exe);
-    memset(&si, 0, sizeof(si));
-    si.cb = sizeof(si);
-    si.dwFlags = STARTF_USESTDHANDLES;
-    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-    si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
-    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-    SetHandleInformation(si.hStdOutput, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-    SetHandleInformation(si.hStdError, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-    fflush(stdout);
-    started = CreateProcessAsUserW(token, exe, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &si,
-            &pi);
-    ok(started, "CreateProcessAsUser(%s): %lu\n", wine_dbgstr_w(cmdline), GetLastError());
-    CloseHandle(token);
-    if (!started) return;
-    wait = WaitForSingleObject(pi.hProcess, CHILD_TIMEOUT);
-    ok(wait == WAIT_OBJECT_0, "the child did not finish within %u s\n", CHILD_TIMEOUT / 1000);
-    if (wait != WAIT_OBJECT_0)
-    {
-        TerminateProcess(pi.hProcess, 255);
-        WaitForSingleObject(pi.hProcess, 5000);
-    }
-    else
-    {
-        GetExitCodeProcess(pi.hProcess, &code);
-        ok(code == 0, "the child reported %lu failures\n", code);
-    }
-    CloseHandle(pi.hThread);
-    CloseHandle(pi.hProcess);
-}
-
 /* behaviour.md §8 [doc]: more ranges than MaxRangesPerFile are refused to a caller who is not an
  * administrator (the child); administrators are exempt. */
 static void test_MaxRangesPerFile(void)
@@ -1545,7 +1453,7 @@ static void test_MaxRangesPerFile(void)
         child_max_ranges();
         return;
     }
-    run_child();
+    run_child_process(L"ranges child", TRUE, CHILD_TIMEOUT);
     if (!limit || limit > 100000) return;
     job = create_job(L"ranges-max-admin", BG_JOB_TYPE_DOWNLOAD, NULL);
     if (!job) return;
