@@ -1862,6 +1862,23 @@ static HRESULT http_restart(struct http_conn *conn, unsigned int *restarts)
     return transfer_restart(transfer);
 }
 
+/* A GET with those headers, redirects followed; resp (initialized here, for the caller to
+ * clear) and the validator it gives.  A coded body is the server's error: BITS asks for
+ * none. */
+static HRESULT http_send_get(struct http_conn *conn, const WCHAR *headers,
+                             struct http_response *resp, WCHAR *validator, size_t size)
+{
+    HRESULT hr;
+
+    http_response_init(resp);
+    hr = http_request(conn, L"GET", headers, NULL, 0, TRUE, resp);
+    if (FAILED(hr)) return hr;
+    if (resp->encoded) return http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE,
+                                                 "encoded body");
+    response_validator(resp, validator, size);
+    return S_OK;
+}
+
 /* One GET from the first missing byte (wire-and-tools.md §1.4).  S_OK once it brought bytes or
  * restarted the file; otherwise the recorded failure. */
 static HRESULT http_get(struct http_conn *conn, unsigned int *restarts)
@@ -1878,15 +1895,8 @@ static HRESULT http_get(struct http_conn *conn, unsigned int *restarts)
     if (start && transfer->validator[0])
         swprintf(headers + len, ARRAYSIZE(headers) - len, L"If-Range: %ls\r\n",
                  transfer->validator);
-    http_response_init(&resp);
-    hr = http_request(conn, L"GET", headers, NULL, 0, TRUE, &resp);
+    hr = http_send_get(conn, headers, &resp, validator, ARRAYSIZE(validator));
     if (FAILED(hr)) goto done;
-    if (resp.encoded)
-    {
-        hr = http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
-        goto done;
-    }
-    response_validator(&resp, validator, ARRAYSIZE(validator));
 
     switch (resp.status)
     {
@@ -2584,15 +2594,8 @@ static HRESULT parts_get(struct parts *parts)
                  transfer->validator);
     TRACE("%lu of %lu spans: %s\n", batch, parts->count - parts->next, debugstr_w(headers));
 
-    http_response_init(&resp);
-    hr = http_request(conn, L"GET", headers, NULL, 0, TRUE, &resp);
+    hr = http_send_get(conn, headers, &resp, validator, ARRAYSIZE(validator));
     if (FAILED(hr)) goto done;
-    if (resp.encoded)
-    {
-        hr = http_fail_response(conn, BG_E_INVALID_SERVER_RESPONSE, "encoded body");
-        goto done;
-    }
-    response_validator(&resp, validator, ARRAYSIZE(validator));
 
     switch (resp.status)
     {
