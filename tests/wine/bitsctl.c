@@ -210,6 +210,32 @@ BOOL bitsctl_reconnect(void)
     return FALSE;
 }
 
+BOOL bitsctl_restart(IBackgroundCopyJob **jobs, const GUID *ids, unsigned int count,
+        void (*between)(void *context), void *context)
+{
+    unsigned int i;
+    HRESULT hr;
+
+    if (!bitsctl_stop())
+    {
+        ok(0, "the service does not stop\n");
+        return FALSE;
+    }
+    for (i = 0; i < count; i++) bitsctl_drop(&jobs[i]);
+    bitsctl_drop_manager();
+    if (between) between(context);
+    ok(bitsctl_start(), "the service does not start\n");
+    ok(bitsctl_reconnect(), "no manager\n");
+    if (!test_manager) return FALSE;
+    for (i = 0; ids && i < count; i++)
+    {
+        hr = IBackgroundCopyManager_GetJob(test_manager, &ids[i], &jobs[i]);
+        ok(hr == S_OK, "GetJob after the restart: %#lx\n", hr);
+        if (FAILED(hr)) return FALSE;
+    }
+    return TRUE;
+}
+
 void bitsctl_entry_path(const GUID *id, const WCHAR *suffix, WCHAR *path)
 {
     WCHAR dir[MAX_PATH], guid[40];

@@ -24,6 +24,12 @@ void bitsctl_drop_manager(void);
 /* Creates test_manager again (bitsctl_drop_manager() first), retrying for a while: the
  * service starts on demand. */
 BOOL bitsctl_reconnect(void);
+/* "net stop BITS", then the proxies dropped (JOBS, COUNT of them, then the manager), BETWEEN
+ * called while the service is stopped (may be NULL), "net start BITS" and a new manager.  With
+ * IDS, JOBS[i] is then found again by IDS[i].  TRUE when all of it worked; failures are
+ * reported. */
+BOOL bitsctl_restart(IBackgroundCopyJob **jobs, const GUID *ids, unsigned int count,
+        void (*between)(void *context), void *context);
 /* After bitsctl_kill() and the drop of every proxy: the service started again and the manager
  * reconnected, with one more kill when Wine's service control manager or RpcSs did not
  * recover (see bitsctl.c). */

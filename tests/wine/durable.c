@@ -69,26 +69,6 @@ static void store_dir(WCHAR *dir)
     *wcsrchr(dir, '\\') = 0;
 }
 
-/* Stops the service, drops the proxies (JOBS, COUNT of them, then the manager, see
- * bitsctl.h), calls BETWEEN while the service is stopped, and starts it again. */
-static BOOL restart_service(IBackgroundCopyJob **jobs, unsigned int count,
-        void (*between)(void *context), void *context)
-{
-    unsigned int i;
-
-    if (!bitsctl_stop())
-    {
-        ok(0, "the service does not stop\n");
-        return FALSE;
-    }
-    for (i = 0; i < count; i++) bitsctl_drop(&jobs[i]);
-    bitsctl_drop_manager();
-    if (between) between(context);
-    ok(bitsctl_start(), "the service does not start\n");
-    ok(bitsctl_reconnect(), "no manager\n");
-    return test_manager != NULL;
-}
-
 static BOOL job_found(const GUID *id)
 {
     IBackgroundCopyJob *job = NULL;
@@ -173,8 +153,8 @@ static void test_final_delete_restart(void)
     ok(hr == S_OK, "Complete: %#lx\n", hr);
 
     /* Twice: the start that finds the entries still held must not load them either. */
-    if (!restart_service(jobs, 2, NULL, NULL)) goto done;
-    if (!restart_service(NULL, 0, NULL, NULL)) goto done;
+    if (!bitsctl_restart(jobs, NULL, 2, NULL, NULL)) goto done;
+    if (!bitsctl_restart(NULL, NULL, 0, NULL, NULL)) goto done;
     for (i = 0; i < 2; i++)
     {
         ok(!job_found(&ids[i]), "job %d came back after the restart\n", i);
@@ -420,7 +400,7 @@ START_TEST(storeacl)
     if (open_to_everyone(dir))
     {
         ok(everyone_allowed(dir), "Everyone was not given access\n");
-        if (restart_service(NULL, 0, NULL, NULL))
+        if (bitsctl_restart(NULL, NULL, 0, NULL, NULL))
         {
             ok(!everyone_allowed(dir), "Everyone keeps access\n");
             check_store_dacl(dir);
@@ -428,7 +408,7 @@ START_TEST(storeacl)
         }
     }
     /* A directory the service makes. */
-    if (test_manager && restart_service(NULL, 0, remove_empty_store, dir))
+    if (test_manager && bitsctl_restart(NULL, NULL, 0, remove_empty_store, dir))
     {
         ok(GetFileAttributesW(dir) != INVALID_FILE_ATTRIBUTES, "no store directory\n");
         check_store_dacl(dir);
@@ -606,7 +586,7 @@ START_TEST(commitowner)
         crafted.temp[i] = dir_file(dir, i ? L"BIT2.tmp" : L"BIT1.tmp");
         crafted.local[i] = dir_file(dir, i ? L"damaged.txt" : L"committed.txt");
     }
-    if (!dir || !crafted.user || !restart_service(NULL, 0, write_crafted, &crafted))
+    if (!dir || !crafted.user || !bitsctl_restart(NULL, NULL, 0, write_crafted, &crafted))
         goto done;
     ok(crafted.written, "entries not written\n");
 
@@ -792,7 +772,7 @@ START_TEST(notifyrestart)
     ok(wait_notified(&ids[1], WAIT_MS), "the handled notification is not saved\n");
     ok(!entry_notified(&ids[0]), "the failed notification is saved as delivered\n");
 
-    if (!restart_service(jobs, 2, count_both, markers)) goto done;
+    if (!bitsctl_restart(jobs, NULL, 2, count_both, markers)) goto done;
     ok(wait_runs(markers[0], 2, WAIT_MS), "the failed command line did not run again\n");
     /* Both were loaded together: a second run of the handled one would come about as soon. */
     deadline = GetTickCount64() + 3000;
@@ -878,10 +858,7 @@ START_TEST(credentials)
     ok(entry_count(&id, password) == 1, "the entry holds the password in clear text\n");
     ok(entry_count(&id, L"carol") == 2, "the entry does not hold the user name\n");
 
-    if (!restart_service(&job, 1, NULL, NULL)) goto done;
-    hr = IBackgroundCopyManager_GetJob(test_manager, &id, &job);
-    ok(hr == S_OK, "GetJob: %#lx\n", hr);
-    if (FAILED(hr)) goto done;
+    if (!bitsctl_restart(&job, &id, 1, NULL, NULL)) goto done;
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume: %#lx\n", hr);
     ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, WAIT_MS), "state %u after the restart\n",

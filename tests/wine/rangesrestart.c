@@ -18,27 +18,13 @@
 #define WAIT_MS         60000
 #define STALL_MS        20000
 
-/* Stops the service with JOB's transfer held by the server, drops the proxies, lets the server
- * go on and starts the service again; JOB is then the job again, found by ID. */
-static BOOL restart_held(IBackgroundCopyJob **job, const GUID *id, const char *held)
+/* bitsctl_restart()'s BETWEEN: the server lets the held transfer go on, with nobody left
+ * to hear it. */
+static void release_held(void *name)
 {
-    HRESULT hr;
-
-    if (!bitsctl_stop())
-    {
-        ok(0, "the service does not stop\n");
-        return FALSE;
-    }
-    bitsctl_drop(job);
-    bitsctl_drop_manager();
-    server_release(held);
-    ok(bitsctl_start(), "the service does not start\n");
-    ok(bitsctl_reconnect(), "no manager\n");
-    if (!test_manager) return FALSE;
-    hr = IBackgroundCopyManager_GetJob(test_manager, id, job);
-    ok(hr == S_OK, "GetJob after the restart: %#lx\n", hr);
-    return hr == S_OK;
+    server_release(name);
 }
+
 
 /* How many GETs of PATH had a Range that starts with FIRST. */
 static unsigned int count_gets(const char *path, const char *first)
@@ -121,7 +107,7 @@ START_TEST(rangesresume)
         goto done;
     }
 
-    if (!restart_held(&job, &id, name)) goto done;
+    if (!bitsctl_restart(&job, &id, 1, release_held, (void *)name)) goto done;
     ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, WAIT_MS), "state %d\n", get_job_state(job));
     ok(get_file_progress(job, 0, &progress) && progress.BytesTotal == 21000
             && progress.BytesTransferred == 21000, "progress %s of %s\n",
@@ -197,7 +183,7 @@ START_TEST(ondemandresume)
         goto done;
     }
 
-    if (!restart_held(&job, &id, name)) goto done;
+    if (!bitsctl_restart(&job, &id, 1, release_held, (void *)name)) goto done;
     ok(wait_for_state(job, BG_JOB_STATE_SUSPENDED, WAIT_MS), "state %d\n", get_job_state(job));
     if (!(file6 = get_file6(job))) goto done;
     ok(is_filled(file6, 10000, 5000) && is_filled(file6, 50000, 5000)

@@ -44,23 +44,10 @@ START_TEST(tokenrestart)
     CoTaskMemFree(sid);
     sid = NULL;
 
-    if (!bitsctl_stop())
-    {
-        ok(0, "the service does not stop\n");
-        goto done;
-    }
-    bitsctl_drop(&options);
-    bitsctl_drop(&job);
-    bitsctl_drop_manager();
-    ok(bitsctl_start(), "the service does not start\n");
-    if (!bitsctl_reconnect())
-    {
-        ok(0, "no manager\n");
-        goto done;
-    }
-    hr = IBackgroundCopyManager_GetJob(test_manager, &id, &job);
-    ok(hr == S_OK, "GetJob after the restart: %#lx\n", hr);
-    if (FAILED(hr)) goto done;
+    /* A proxy of the running service: released as usual, before the stop. */
+    IBitsTokenOptions_Release(options);
+    options = NULL;
+    if (!bitsctl_restart(&job, &id, 1, NULL, NULL)) goto done;
     options = get_options(job);
     if (!options) goto done;
     hr = IBitsTokenOptions_GetHelperTokenFlags(options, &flags);

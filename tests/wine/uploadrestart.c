@@ -61,28 +61,13 @@ static IBackgroundCopyJob *create_upload(const WCHAR *tag, BG_JOB_TYPE type, con
     return NULL;
 }
 
-/* Stops the service with JOB's transfer held by the server, drops the proxies, lets the server
- * go on (nobody is left to hear it) and starts the service again; JOB is then the job again,
- * found by ID. */
-static BOOL restart_held(IBackgroundCopyJob **job, const GUID *id, const char *held)
+/* bitsctl_restart()'s BETWEEN: the server lets the held transfer go on, with nobody left
+ * to hear it. */
+static void release_held(void *name)
 {
-    HRESULT hr;
-
-    if (!bitsctl_stop())
-    {
-        ok(0, "the service does not stop\n");
-        return FALSE;
-    }
-    bitsctl_drop(job);
-    bitsctl_drop_manager();
-    server_release(held);
-    ok(bitsctl_start(), "the service does not start\n");
-    ok(bitsctl_reconnect(), "no manager\n");
-    if (!test_manager) return FALSE;
-    hr = IBackgroundCopyManager_GetJob(test_manager, id, job);
-    ok(hr == S_OK, "GetJob after the restart: %#lx\n", hr);
-    return hr == S_OK;
+    server_release(name);
 }
+
 
 /* ---- uploadresume ---- */
 
@@ -125,7 +110,7 @@ START_TEST(uploadresume)
     ok(acknowledged > 0, "nothing acknowledged before the held fragment\n");
     before = server_packet_count(name, "Fragment");
 
-    if (!restart_held(&job, &id, name)) goto done;
+    if (!bitsctl_restart(&job, &id, 1, release_held, (void *)name)) goto done;
     ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, WAIT_MS), "state %d\n", get_job_state(job));
     ok(server_packet_wait(name, "Close-Session", 1, WAIT_MS), "no Close-Session\n");
     ok(server_upload_verify(name, path), "the server's file differs\n");
@@ -214,7 +199,7 @@ START_TEST(replyresume)
     }
     ok(!server_packet_count(name, "Close-Session"), "Close-Session before the reply\n");
 
-    if (!restart_held(&job, &id, reply_name)) goto done;
+    if (!bitsctl_restart(&job, &id, 1, release_held, (void *)reply_name)) goto done;
     ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, WAIT_MS), "state %d\n", get_job_state(job));
     snprintf(target, sizeof(target), "/file/%s", reply_name);
     ok(reply_resumed(target), "the reply was fetched from 0 again\n");
