@@ -93,6 +93,9 @@ struct anchor
 
 static const IID *const pinned_iids[] =
 {
+    /* A client's proxy manager asks for IUnknown too (RemQueryInterface): its stub goes with
+     * the client's last release like any other. */
+    &IID_IUnknown,
     &IID_IBackgroundCopyManager,
     &IID_IBackgroundCopyJob, &IID_IBackgroundCopyJob2, &IID_IBackgroundCopyJob3,
     &IID_IBackgroundCopyJob4, &IID_IBackgroundCopyJob5,
